@@ -31,7 +31,8 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 
 	// Each subcommand lives in its own file as newXxxCmd(g).
-	root.AddCommand()
+	root.AddCommand(
+		newExecCmd(g),)
 	return root
 }
 

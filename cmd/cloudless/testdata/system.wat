@@ -1,0 +1,5 @@
+;; Imports a host function the sandbox does not provide.
+(module
+  (import "env" "system" (func $system (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (drop (call $system (i32.const 0)))))

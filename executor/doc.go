@@ -1,0 +1,63 @@
+// Package executor is cloudless's WebAssembly sandbox: it runs an untrusted
+// WASI (wasi_snapshot_preview1) command module with only what the job gives
+// it, under limits the runtime enforces, and reports what happened.
+//
+//	ex, err := executor.New(executor.WithCacheDir(filepath.Join(repo, "wasm-cache")))
+//	if err != nil { ... }
+//	defer ex.Close(ctx)
+//	res, err := ex.Run(ctx, executor.Spec{
+//		Module:        wasm,
+//		Args:          []string{"--size", "256"}, // argv = ["module", "--size", "256"]
+//		Stdin:         bytes.NewReader(input),
+//		Mounts:        []executor.Mount{{HostPath: dataDir, GuestPath: "/data"}},
+//		Deterministic: true,
+//		Seed:          []byte(jobID),
+//	})
+//	// err is nil or one line such as "deadline of 2s exceeded";
+//	// res.ExitCode is the module's own exit code.
+//
+// # What a run sees
+//
+// Arguments (argv[0] is always "module"), the environment (sorted by key),
+// stdin, the read-only directories in Spec.Mounts, and a writable /out backed
+// by Spec.OutDir or a fresh temp dir. No other host file, no network, no
+// import but the WASI preview1 functions: a module importing anything else is
+// refused before it runs with a *MissingImportError naming it. The mounts are
+// confined: the guest cannot create symlinks and cannot follow one out of its
+// directory (internal/guardfs).
+//
+// With Spec.Deterministic the clocks are fake (2024-01-01 plus 1 µs per
+// reading; sleeps advance the clock instead of sleeping) and random_get reads
+// ChaCha8 keyed by sha256(Spec.Seed), so the same module and inputs give
+// byte-identical outputs on any machine.
+//
+// # Limits
+//
+// Limits (see DefaultLimits): linear memory (a module declaring a larger
+// minimum is refused before running; a memory.grow past it fails and, if the
+// module then fails, the run reports the memory limit), wall-clock deadline
+// (the module is closed when it passes: wazero's WithCloseOnContextDone),
+// stdout+stderr bytes (kept up to the cap; the write past it stops the
+// module), module size, stdin size, and WithMaxConcurrent runs at once.
+//
+// # Compilation
+//
+// One wazero Runtime (compiler engine) per Executor. A module is compiled
+// once per content hash: concurrent first runs wait for one compilation, the
+// CompiledModule is shared by later runs, and with WithCacheDir wazero's
+// on-disk compilation cache lets a new process skip compiling. Every run gets
+// a fresh, anonymous instance.
+//
+// # Errors
+//
+// Every failure matches one sentinel (ErrInvalidModule, ErrMissingImport,
+// ErrNoStart, ErrDeadline, ErrMemoryLimit, ErrOutputLimit, ErrModuleTooLarge,
+// ErrStdinTooLarge, ErrTrap, ErrHost, ErrClosed) and most carry a typed error
+// (*LimitError, *MissingImportError, *TrapError, *HostError,
+// *InvalidModuleError) whose Error() is the one line the CLI prints. No Go
+// panic leaves Run or Compile.
+//
+// Design notes: docs/rationale/executor.md. Figures: docs/benchmarks/executor.md.
+package executor
+
+//go:generate sh testdata/build.sh

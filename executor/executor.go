@@ -1,0 +1,848 @@
+package executor
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/cloudless-network/cloudless/executor/internal/guardfs"
+	"github.com/cloudless-network/cloudless/executor/internal/wasmbin"
+)
+
+// Hash is the sha256 of a module's bytes: the key of the compile caches.
+type Hash [32]byte
+
+// String returns the hash in lower-case hex.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// Mount exposes a host directory to the guest, read-only.
+type Mount struct {
+	// HostPath is an existing directory on the host.
+	HostPath string
+	// GuestPath is the absolute path the guest sees, e.g. "/data". It must
+	// not be "/out" or inside it.
+	GuestPath string
+}
+
+// Spec is one run: the module and everything the guest may see.
+type Spec struct {
+	// Module is the WebAssembly binary (a WASI command exporting _start).
+	Module []byte
+	// Args are the guest's arguments after argv[0]: the guest sees
+	// argv = ["module", Args...], like a shell runs a program by name.
+	Args []string
+	// Env is the guest's environment; it is passed sorted by key.
+	Env map[string]string
+	// Stdin is the guest's standard input; nil means empty.
+	Stdin io.Reader
+	// Mounts are read-only input directories.
+	Mounts []Mount
+	// OutDir is the host directory the guest sees as its writable /out.
+	// "" makes a fresh temp dir; either way Result.OutDir names it and the
+	// caller owns (and removes) it.
+	OutDir string
+	// Limits bound the run; zero fields take the executor's defaults.
+	Limits Limits
+	// Deterministic gives the guest a fixed clock (starting 2024-01-01,
+	// advancing 1 µs per reading and by each sleep, without really sleeping)
+	// and randomness from ChaCha8 keyed by sha256(Seed), so the same module
+	// with the same inputs gives byte-identical output on any machine. When
+	// false the guest sees the host clocks and crypto/rand.
+	//
+	// The zero Spec is not deterministic; the CLI and the job spec default
+	// to deterministic and set this field.
+	Deterministic bool
+	// Seed keys the deterministic random source, e.g. the job ID.
+	Seed []byte
+	// Stdout and Stderr, when set, also receive the guest's output as it is
+	// written (still counted toward Limits.MaxOutput).
+	Stdout, Stderr io.Writer
+}
+
+// Result is what a run produced. A non-zero ExitCode is the guest's own
+// choice, not an error.
+type Result struct {
+	ExitCode       uint32
+	Stdout, Stderr []byte
+	// OutDir is the host directory that was the guest's /out.
+	OutDir string
+	// OutFiles are the regular files under OutDir, relative, slash-separated,
+	// in lexical order.
+	OutFiles []string
+	Usage    Usage
+}
+
+// Usage is what a run consumed.
+type Usage struct {
+	// Wall is the time from instantiation to the end of _start.
+	Wall time.Duration
+	// PeakMemory is the largest size of the linear memory, in bytes (memory
+	// only grows, so it is also the final size).
+	PeakMemory uint64
+	// OutputBytes is stdout+stderr, as kept.
+	OutputBytes int64
+}
+
+// Capacity is the executor's admission state, for the market's bidding.
+type Capacity struct {
+	// MaxConcurrent is the number of run slots; Running are in use.
+	MaxConcurrent, Running int
+	// FreeSlots is MaxConcurrent - Running.
+	FreeSlots int
+	// MemoryLimit is the default per-run memory limit, in bytes.
+	MemoryLimit uint64
+	// MaxMemory is the memory budget for all runs (WithMaxMemory);
+	// MemoryReserved is the sum of the memory limits of the running runs and
+	// FreeMemory what is left. Run does not block on the budget: it is for
+	// admission before Run.
+	MaxMemory, MemoryReserved, FreeMemory uint64
+	// Limits are the default limits.
+	Limits Limits
+}
+
+// Executor runs WASI modules in the wazero sandbox. It is safe for
+// concurrent use. It owns one wazero Runtime (compiler engine) with the WASI
+// host module, an in-memory table of compiled modules keyed by Hash and,
+// with WithCacheDir, wazero's on-disk compilation cache.
+type Executor struct {
+	rt       wazero.Runtime
+	cache    wazero.CompilationCache
+	wasi     map[string]api.FunctionDefinition
+	limits   Limits
+	maxMem   uint64
+	maxCompd int
+	log      *slog.Logger
+	metrics  tracer
+	sem      chan struct{}
+
+	ctx    context.Context // cancelled by Close: stops running modules
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool
+	runs     sync.WaitGroup
+	modules  map[Hash]*entry
+	tick     uint64
+	reserved uint64 // sum of Limits.Memory of running runs
+
+	running   atomic.Int64
+	compiles  atomic.Int64 // calls into wazero's CompileModule (for tests)
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// entry is one compiled module. ready is closed when compiled/err are set;
+// concurrent first users wait on it, so a module is compiled once.
+type entry struct {
+	ready    chan struct{}
+	compiled wazero.CompiledModule
+	info     *wasmbin.Info
+	err      error
+	refs     int
+	lastUse  uint64
+}
+
+type config struct {
+	cacheDir      string
+	maxConcurrent int
+	limits        Limits
+	maxMemory     uint64
+	maxCompiled   int
+	logger        *slog.Logger
+	registerer    prometheus.Registerer
+}
+
+// Option configures New.
+type Option func(*config) error
+
+// WithCacheDir keeps wazero's compilation cache in dir (created if needed),
+// so a new process does not compile a module again. Default: none (memory
+// only). The node uses <repo>/wasm-cache.
+func WithCacheDir(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return errors.New("executor: empty cache dir")
+		}
+		c.cacheDir = dir
+		return nil
+	}
+}
+
+// WithMaxConcurrent bounds the runs executing at once (default: the number
+// of CPUs). Run waits for a slot.
+func WithMaxConcurrent(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("executor: max concurrent %d < 1", n)
+		}
+		c.maxConcurrent = n
+		return nil
+	}
+}
+
+// WithMaxModuleSize sets the default module size limit, in bytes.
+func WithMaxModuleSize(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("executor: max module size %d < 1", n)
+		}
+		c.limits.MaxModuleSize = n
+		return nil
+	}
+}
+
+// WithDefaultLimits sets the limits a Spec's zero fields take; zero fields
+// here keep DefaultLimits.
+func WithDefaultLimits(l Limits) Option {
+	return func(c *config) error {
+		c.limits = l.orDefaults(c.limits)
+		return nil
+	}
+}
+
+// WithMaxMemory sets the memory budget Capacity reports (default:
+// MaxConcurrent × the default memory limit).
+func WithMaxMemory(n uint64) Option {
+	return func(c *config) error {
+		c.maxMemory = n
+		return nil
+	}
+}
+
+// WithMaxCompiled bounds the compiled modules kept in memory (default 64);
+// the least recently used one not in use is dropped past it (the disk cache
+// keeps it).
+func WithMaxCompiled(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("executor: max compiled %d < 1", n)
+		}
+		c.maxCompiled = n
+		return nil
+	}
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l != nil {
+			c.logger = l
+		}
+		return nil
+	}
+}
+
+// WithRegisterer registers the executor's Prometheus metrics with r
+// (default: no metrics).
+func WithRegisterer(r prometheus.Registerer) Option {
+	return func(c *config) error {
+		c.registerer = r
+		return nil
+	}
+}
+
+// wasiModule is the only import module the sandbox provides.
+const wasiModule = wasi_snapshot_preview1.ModuleName
+
+// New builds an Executor. Defaults: DefaultLimits, MaxConcurrent = NumCPU,
+// no disk cache, 64 compiled modules in memory, no logging, no metrics.
+//
+// # Errors
+//
+// A bad option, an unusable cache dir, or a metrics registration conflict.
+func New(opts ...Option) (*Executor, error) {
+	c := config{
+		maxConcurrent: runtime.NumCPU(),
+		limits:        DefaultLimits(),
+		maxCompiled:   64,
+		logger:        slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		if err := o(&c); err != nil {
+			return nil, err
+		}
+	}
+	if c.maxMemory == 0 {
+		c.maxMemory = uint64(c.maxConcurrent) * c.limits.Memory
+	}
+	e := &Executor{
+		limits:   c.limits,
+		maxMem:   c.maxMemory,
+		maxCompd: c.maxCompiled,
+		log:      c.logger.With("part", "executor"),
+		metrics:  noopTracer{},
+		sem:      make(chan struct{}, c.maxConcurrent),
+		modules:  make(map[Hash]*entry),
+	}
+	if c.registerer != nil {
+		m, err := newMetrics(c.registerer)
+		if err != nil {
+			return nil, err
+		}
+		e.metrics = m
+	}
+	// The runtime allows the full 4 GiB; each run's limit is enforced by its
+	// own memory allocator, so one Runtime (and one compilation) serves runs
+	// with different limits.
+	rc := wazero.NewRuntimeConfigCompiler().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(65536)
+	if c.cacheDir != "" {
+		if err := os.MkdirAll(c.cacheDir, 0o700); err != nil {
+			return nil, &HostError{Op: "cache dir", Err: err}
+		}
+		cache, err := wazero.NewCompilationCacheWithDir(c.cacheDir)
+		if err != nil {
+			return nil, &HostError{Op: "cache dir", Err: err}
+		}
+		e.cache = cache
+		rc = rc.WithCompilationCache(cache)
+	}
+	ctx := context.Background()
+	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	b := wasi_snapshot_preview1.NewBuilder(e.rt)
+	wc, err := b.Compile(ctx)
+	if err == nil {
+		e.wasi = wc.ExportedFunctions()
+		_, err = e.rt.InstantiateModule(ctx, wc, wazero.NewModuleConfig())
+	}
+	if err != nil {
+		_ = e.rt.Close(ctx)
+		if e.cache != nil {
+			_ = e.cache.Close(ctx)
+		}
+		return nil, &HostError{Op: "instantiate WASI", Err: err}
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	return e, nil
+}
+
+// Close stops running modules (their Run returns ErrClosed), waits for them
+// until ctx ends, and releases the runtime. Safe to call twice.
+func (e *Executor) Close(ctx context.Context) error {
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+		e.cancel()
+		done := make(chan struct{})
+		go func() { e.runs.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			e.closeErr = fmt.Errorf("executor: close: %w", ctx.Err())
+		}
+		if err := e.rt.Close(context.Background()); err != nil && e.closeErr == nil {
+			e.closeErr = err
+		}
+		if e.cache != nil {
+			if err := e.cache.Close(context.Background()); err != nil && e.closeErr == nil {
+				e.closeErr = err
+			}
+		}
+	})
+	return e.closeErr
+}
+
+// Capacity reports free run slots and memory, for admission.
+func (e *Executor) Capacity() Capacity {
+	e.mu.Lock()
+	reserved := e.reserved
+	e.mu.Unlock()
+	running := int(e.running.Load())
+	c := Capacity{
+		MaxConcurrent:  cap(e.sem),
+		Running:        running,
+		FreeSlots:      max(cap(e.sem)-running, 0),
+		MemoryLimit:    e.limits.Memory,
+		MaxMemory:      e.maxMem,
+		MemoryReserved: reserved,
+		Limits:         e.limits,
+	}
+	if reserved < e.maxMem {
+		c.FreeMemory = e.maxMem - reserved
+	}
+	return c
+}
+
+// enter registers an operation so Close waits for it.
+func (e *Executor) enter() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.runs.Add(1)
+	return true
+}
+
+// Compile validates module and compiles it into the caches, without running
+// it. It returns the module's hash.
+//
+// # Errors
+//
+// ErrModuleTooLarge, ErrInvalidModule, ErrMissingImport, ErrNoStart,
+// ErrClosed, ErrHost.
+func (e *Executor) Compile(ctx context.Context, module []byte) (h Hash, err error) {
+	defer recoverHost("compile", &err)
+	if int64(len(module)) > e.limits.MaxModuleSize {
+		return h, &LimitError{Kind: LimitModuleSize, Limit: uint64(e.limits.MaxModuleSize),
+			Detail: "module is " + FormatSize(uint64(len(module)))}
+	}
+	if !e.enter() {
+		return h, ErrClosed
+	}
+	defer e.runs.Done()
+	h = sha256.Sum256(module)
+	en, err := e.acquire(ctx, h, module)
+	if err != nil {
+		return h, err
+	}
+	e.release(h, en)
+	return h, nil
+}
+
+// acquire returns the compiled entry for module, compiling it once however
+// many callers ask at the same time. The caller must release it.
+func (e *Executor) acquire(ctx context.Context, h Hash, module []byte) (*entry, error) {
+	e.mu.Lock()
+	e.tick++
+	en, ok := e.modules[h]
+	if ok {
+		en.refs++
+		en.lastUse = e.tick
+		e.mu.Unlock()
+		select {
+		case <-en.ready:
+		case <-ctx.Done():
+			e.release(h, en)
+			return nil, ctx.Err()
+		}
+		if en.err != nil {
+			e.release(h, en)
+			return nil, en.err
+		}
+		return en, nil
+	}
+	en = &entry{ready: make(chan struct{}), refs: 1, lastUse: e.tick}
+	e.modules[h] = en
+	e.mu.Unlock()
+
+	en.compiled, en.info, en.err = e.compile(module)
+	close(en.ready)
+	if en.err != nil {
+		e.release(h, en)
+		return nil, en.err
+	}
+	return en, nil
+}
+
+// release drops a reference; failed entries leave the table at once, and
+// unused ones past WithMaxCompiled are closed, least recently used first.
+func (e *Executor) release(h Hash, en *entry) {
+	var drop []wazero.CompiledModule
+	e.mu.Lock()
+	en.refs--
+	if en.err != nil && en.refs == 0 && e.modules[h] == en {
+		delete(e.modules, h)
+	}
+	for len(e.modules) > e.maxCompd {
+		var victim Hash
+		var ve *entry
+		for k, v := range e.modules {
+			if v.refs == 0 && (ve == nil || v.lastUse < ve.lastUse) {
+				victim, ve = k, v
+			}
+		}
+		if ve == nil {
+			break
+		}
+		delete(e.modules, victim)
+		if ve.compiled != nil {
+			drop = append(drop, ve.compiled)
+		}
+	}
+	e.mu.Unlock()
+	for _, c := range drop {
+		_ = c.Close(context.Background())
+	}
+}
+
+// compile runs wazero's validation and compilation (or its disk cache
+// lookup) and then the sandbox's own checks: imports and _start.
+func (e *Executor) compile(module []byte) (_ wazero.CompiledModule, info *wasmbin.Info, err error) {
+	defer recoverHost("compile", &err)
+	e.compiles.Add(1)
+	start := time.Now()
+	cm, err := e.rt.CompileModule(context.Background(), module)
+	if err != nil {
+		if e.isClosed() {
+			return nil, nil, ErrClosed
+		}
+		return nil, nil, &InvalidModuleError{Reason: err.Error(), Err: err}
+	}
+	e.metrics.Compiled(time.Since(start))
+	e.log.Debug("module compiled", "size", len(module), "took", time.Since(start))
+	defer func() {
+		if err != nil {
+			_ = cm.Close(context.Background())
+		}
+	}()
+	info, err = wasmbin.Parse(module)
+	if err != nil {
+		return nil, nil, &InvalidModuleError{Reason: err.Error(), Err: err}
+	}
+	for _, imp := range info.Imports {
+		if imp.Module != wasiModule || imp.Kind != wasmbin.KindFunc || e.wasi[imp.Name] == nil {
+			return nil, nil, &MissingImportError{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
+		}
+	}
+	for _, f := range cm.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		want := e.wasi[name]
+		if mod != wasiModule || want == nil {
+			return nil, nil, &MissingImportError{Module: mod, Name: name, Kind: "func"}
+		}
+		if !slices.Equal(f.ParamTypes(), want.ParamTypes()) || !slices.Equal(f.ResultTypes(), want.ResultTypes()) {
+			return nil, nil, &InvalidModuleError{Reason: fmt.Sprintf(
+				"import %s.%s has the wrong signature", mod, name)}
+		}
+	}
+	start_ := cm.ExportedFunctions()["_start"]
+	if start_ == nil {
+		return nil, nil, ErrNoStart
+	}
+	if len(start_.ParamTypes()) != 0 || len(start_.ResultTypes()) != 0 {
+		return nil, nil, &InvalidModuleError{Reason: "_start must take and return nothing"}
+	}
+	return cm, info, nil
+}
+
+func (e *Executor) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+// Run runs spec.Module's _start in a fresh instance and returns what it
+// produced. It waits for a free slot (WithMaxConcurrent) until ctx ends, and
+// compiles the module (if no cache has it) inside that slot, so compilation
+// CPU is bounded too; the run's deadline starts at instantiation.
+//
+// When the run started but the sandbox stopped it (a limit, a trap), Run
+// returns both the partial Result (output so far, /out, usage) and the error.
+//
+// # Errors
+//
+// Before running: ErrModuleTooLarge, ErrStdinTooLarge (when the size is
+// known), ErrInvalidModule, ErrMissingImport, ErrNoStart, ErrMemoryLimit (the
+// declared minimum is over the limit), ErrHost (bad Spec, out dir), ErrClosed,
+// ctx.Err(). While running: ErrDeadline, ErrMemoryLimit, ErrOutputLimit,
+// ErrStdinTooLarge, ErrTrap, ErrHost, ErrClosed, or the cause of ctx.
+func (e *Executor) Run(ctx context.Context, spec Spec) (res *Result, err error) {
+	start := time.Now()
+	defer func() {
+		oc := outcome(res, err)
+		e.metrics.RunDone(oc, time.Since(start))
+		if e.log.Enabled(context.Background(), slog.LevelDebug) {
+			attrs := []any{"outcome", oc, "took", time.Since(start), "module_size", len(spec.Module)}
+			if res != nil {
+				attrs = append(attrs, "exit_code", res.ExitCode, "wall", res.Usage.Wall,
+					"peak_memory", res.Usage.PeakMemory, "output_bytes", res.Usage.OutputBytes)
+			}
+			if err != nil {
+				attrs = append(attrs, "err", err)
+			}
+			e.log.Debug("run done", attrs...)
+		}
+	}()
+	defer recoverHost("run", &err)
+
+	lim := spec.Limits.orDefaults(e.limits)
+	if int64(len(spec.Module)) > lim.MaxModuleSize {
+		return nil, &LimitError{Kind: LimitModuleSize, Limit: uint64(lim.MaxModuleSize),
+			Detail: "module is " + FormatSize(uint64(len(spec.Module)))}
+	}
+	if n, ok := knownSize(spec.Stdin); ok && n > lim.MaxStdin {
+		return nil, &LimitError{Kind: LimitStdin, Limit: uint64(lim.MaxStdin),
+			Detail: "stdin is " + FormatSize(uint64(n))}
+	}
+	if err := checkMounts(spec.Mounts); err != nil {
+		return nil, err
+	}
+	if !e.enter() {
+		return nil, ErrClosed
+	}
+	defer e.runs.Done()
+
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	case <-e.ctx.Done():
+		return nil, ErrClosed
+	}
+	e.running.Add(1)
+	e.mu.Lock()
+	e.reserved += lim.Memory
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.reserved -= lim.Memory
+		e.mu.Unlock()
+		e.running.Add(-1)
+		<-e.sem
+	}()
+
+	h := sha256.Sum256(spec.Module)
+	en, err := e.acquire(ctx, h, spec.Module)
+	if err != nil {
+		return nil, err
+	}
+	defer e.release(h, en)
+	if en.info.HasMemory && en.info.MinMemoryPages > lim.Memory/65536 { // no overflow on huge minimums
+		return nil, &LimitError{Kind: LimitMemory, Limit: lim.Memory,
+			Detail: "module declares a minimum of " + FormatSize(en.info.MinMemoryPages*65536)}
+	}
+
+	return e.run(ctx, en, &spec, lim)
+}
+
+func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (*Result, error) {
+	outDir, madeOut, err := prepareOut(spec.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	keepOut := false
+	defer func() {
+		if madeOut && !keepOut {
+			_ = os.RemoveAll(outDir)
+		}
+	}()
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopOnClose := context.AfterFunc(e.ctx, func() { cancel(ErrClosed) })
+	defer stopOnClose()
+	runCtx, cancelT := context.WithTimeoutCause(runCtx, lim.Timeout, errDeadline)
+	defer cancelT()
+
+	out := &output{limit: lim.MaxOutput, onExceed: func() { cancel(errOutputLimit) }}
+	stdout := &stream{o: out, tee: spec.Stdout}
+	stderr := &stream{o: out, tee: spec.Stderr}
+	mem := &memory{limit: lim.Memory}
+
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: a fresh instance per run, any number at once
+		WithStartFunctions("_start").
+		WithArgs(append([]string{"module"}, spec.Args...)...).
+		WithStdout(stdout).
+		WithStderr(stderr)
+	var in *stdin
+	if spec.Stdin != nil {
+		in = &stdin{r: spec.Stdin, limit: lim.MaxStdin, onExceed: func() { cancel(errStdinLimit) }}
+		cfg = cfg.WithStdin(in)
+	}
+	keys := make([]string, 0, len(spec.Env))
+	for k := range spec.Env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		cfg = cfg.WithEnv(k, spec.Env[k])
+	}
+	if spec.Deterministic {
+		clk := &fakeClock{}
+		cfg = cfg.WithWalltime(clk.walltime, sys.ClockResolution(1000)).
+			WithNanotime(clk.nanotime, sys.ClockResolution(1000)).
+			WithNanosleep(clk.nanosleep).
+			WithRandSource(seededRand(spec.Seed))
+	} else {
+		cfg = cfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
+	}
+	fsc := wazero.NewFSConfig().(sysfs.FSConfig)
+	for _, m := range spec.Mounts {
+		g, err := guardfs.New(m.HostPath, true)
+		if err != nil {
+			return nil, &HostError{Op: "mount " + m.GuestPath, Err: err}
+		}
+		fsc = fsc.WithSysFSMount(g, path.Clean(m.GuestPath)).(sysfs.FSConfig)
+	}
+	g, err := guardfs.New(outDir, false)
+	if err != nil {
+		return nil, &HostError{Op: "mount /out", Err: err}
+	}
+	cfg = cfg.WithFSConfig(fsc.WithSysFSMount(g, "/out"))
+
+	runCtx = experimental.WithMemoryAllocator(runCtx, mem)
+	t0 := time.Now()
+	mod, ierr := e.rt.InstantiateModule(runCtx, en.compiled, cfg)
+	wall := time.Since(t0)
+	if mod != nil {
+		_ = mod.Close(context.Background())
+	}
+	cause := context.Cause(runCtx)
+
+	res := &Result{
+		Stdout: stdout.buf.Bytes(),
+		Stderr: stderr.buf.Bytes(),
+		OutDir: outDir,
+		Usage:  Usage{Wall: wall, PeakMemory: mem.peak.Load(), OutputBytes: out.n},
+	}
+	files, lerr := listFiles(outDir)
+	if lerr != nil {
+		return nil, &HostError{Op: "list /out", Err: lerr}
+	}
+	res.OutFiles = files
+	keepOut = true
+
+	var exitErr *sys.ExitError
+	switch {
+	case errors.Is(cause, errOutputLimit) || out.exceeded:
+		return res, &LimitError{Kind: LimitOutput, Limit: uint64(lim.MaxOutput)}
+	case errors.Is(cause, errStdinLimit) || (in != nil && in.exceeded.Load()):
+		return res, &LimitError{Kind: LimitStdin, Limit: uint64(lim.MaxStdin)}
+	case errors.Is(cause, errDeadline):
+		return res, &LimitError{Kind: LimitDeadline, Timeout: lim.Timeout}
+	case errors.Is(cause, ErrClosed) || e.ctx.Err() != nil:
+		// Close stopped the module (or closed the runtime under it, which
+		// looks like a clean exit 0 to wazero): never report that as success.
+		return res, ErrClosed
+	case cause != nil && ctx.Err() != nil:
+		return res, context.Cause(ctx)
+	case ierr == nil:
+		return res, nil
+	case errors.As(ierr, &exitErr):
+		res.ExitCode = exitErr.ExitCode()
+		if mem.refused.Load() && res.ExitCode != 0 {
+			return res, &LimitError{Kind: LimitMemory, Limit: lim.Memory,
+				Detail: fmt.Sprintf("memory.grow refused, module exited with %d", res.ExitCode), Err: ierr}
+		}
+		return res, nil
+	}
+	if trap := asTrap(ierr); trap != nil {
+		if mem.refused.Load() {
+			return res, &LimitError{Kind: LimitMemory, Limit: lim.Memory, Err: trap}
+		}
+		return res, trap
+	}
+	return res, &HostError{Op: "run", Err: ierr}
+}
+
+// asTrap finds wazero's internal wasmruntime.Error in err's chain (the trap
+// the engine raised) and returns it as a *TrapError.
+func asTrap(err error) *TrapError {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		t := reflect.TypeOf(e)
+		if t.Kind() == reflect.Pointer && t.Elem().Name() == "Error" &&
+			t.Elem().PkgPath() == "github.com/tetratelabs/wazero/internal/wasmruntime" {
+			stack := err.Error()
+			if i := strings.Index(stack, "wasm stack trace:"); i >= 0 {
+				stack = stack[i:]
+			}
+			return &TrapError{Kind: TrapKind(e.Error()), Stack: stack}
+		}
+	}
+	return nil
+}
+
+// recoverHost turns a panic into a *HostError in *err. No panic, whatever
+// the module does, leaves the executor.
+func recoverHost(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = &HostError{Op: op, Err: fmt.Errorf("panic: %v", r)}
+	}
+}
+
+// knownSize returns the size of r when it can tell without reading.
+func knownSize(r io.Reader) (int64, bool) {
+	switch v := r.(type) {
+	case nil:
+		return 0, true
+	case interface{ Len() int }:
+		return int64(v.Len()), true
+	case *os.File:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			if off, err := v.Seek(0, io.SeekCurrent); err == nil {
+				return st.Size() - off, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func checkMounts(ms []Mount) error {
+	for _, m := range ms {
+		g := path.Clean(m.GuestPath)
+		if !path.IsAbs(m.GuestPath) {
+			return &HostError{Op: "mount " + m.GuestPath, Err: errors.New("guest path must be absolute")}
+		}
+		if g == "/out" || strings.HasPrefix(g, "/out/") {
+			return &HostError{Op: "mount " + m.GuestPath, Err: errors.New("/out is the output directory")}
+		}
+		st, err := os.Stat(m.HostPath)
+		if err != nil {
+			return &HostError{Op: "mount " + m.GuestPath, Err: err}
+		}
+		if !st.IsDir() {
+			return &HostError{Op: "mount " + m.GuestPath, Err: fmt.Errorf("%s is not a directory", m.HostPath)}
+		}
+	}
+	return nil
+}
+
+func prepareOut(dir string) (string, bool, error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", "cloudless-out-*")
+		if err != nil {
+			return "", false, &HostError{Op: "out dir", Err: err}
+		}
+		return d, true, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", false, &HostError{Op: "out dir", Err: err}
+	}
+	return dir, false, nil
+}
+
+func listFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	return files, err
+}

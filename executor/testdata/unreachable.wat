@@ -1,0 +1,3 @@
+;; Executes `unreachable`.
+(module
+  (func (export "_start") unreachable))
