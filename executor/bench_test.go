@@ -269,8 +269,8 @@ func sha256Data() []byte {
 }
 
 // BenchmarkSHA256 hashes 64 MiB from stdin with the same C source
-// (testdata/sha256.c) in the sandbox (clang -O2, wasm32-wasi, wazero
-// compiler engine, compile cached) and natively (gcc -O2, a process per op,
+// (testdata/sha256.c) in the sandbox (clang -O2, wasm32-wasi, instrumented
+// by internal/interrupt, wazero compiler engine, compile cached) and natively (gcc -O2, a process per op,
 // its start included), plus Go's crypto/sha256 for reference (SHA-NI).
 func BenchmarkSHA256(b *testing.B) {
 	data := sha256Data()
@@ -293,10 +293,10 @@ func BenchmarkSHA256(b *testing.B) {
 		}
 	})
 
-	// The same module in a bare wazero runtime WITHOUT WithCloseOnContextDone:
-	// no deadline can stop it, so the executor never runs like this; it shows
-	// what the per-loop-iteration termination check costs (wazero v1.12's
-	// compiler exits to Go at every loop header to check for close).
+	// The same module, not instrumented, in a bare wazero runtime WITHOUT
+	// WithCloseOnContextDone: no deadline can stop it, so the executor never
+	// runs like this; the difference to "wasm" is what the executor's stop
+	// checks (internal/interrupt) cost.
 	b.Run("wasm-bare-wazero-no-deadline", func(b *testing.B) {
 		ctx := context.Background()
 		r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler())

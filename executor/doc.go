@@ -36,14 +36,32 @@
 // Limits (see DefaultLimits): linear memory (a module declaring a larger
 // minimum is refused before running; a memory.grow past it fails and, if the
 // module then fails, the run reports the memory limit), wall-clock deadline
-// (the module is closed when it passes: wazero's WithCloseOnContextDone),
-// stdout+stderr bytes (kept up to the cap; the write past it stops the
-// module), module size, stdin size, and WithMaxConcurrent runs at once.
+// (the module is stopped when it passes), stdout+stderr bytes (kept up to the
+// cap; the write past it stops the module), module size, stdin size, and
+// WithMaxConcurrent runs at once.
+//
+// # Stopping a module
+//
+// The executor does not use wazero's WithCloseOnContextDone, whose check
+// exits to Go at every loop iteration (SHA-256 ran 34.6× slower than native
+// with it). It instruments each module before compiling it
+// (internal/interrupt): a stop flag the guest checks at every function entry
+// and loop header in native code, with an exit to Go every 16,384 checks so
+// the Go scheduler can preempt it. A deadline, the output or stdin cap, the
+// caller's cancel or Close sets the flag and the guest traps at its next
+// check; Run reports the cause. A start section is run by the executor right
+// after instantiation, under the same deadline. A module the instrumenter
+// cannot rewrite (threads, exceptions, an unknown opcode) falls back to a
+// second runtime with WithCloseOnContextDone: stoppable, but slow in tight
+// loops (logged at debug level). See docs/rationale/executor.md, "Why
+// instrument modules instead of WithCloseOnContextDone?".
 //
 // # Compilation
 //
-// One wazero Runtime (compiler engine) per Executor. A module is compiled
-// once per content hash: concurrent first runs wait for one compilation, the
+// One wazero Runtime (compiler engine) per Executor, plus the fallback
+// runtime when a module needs it. A module is compiled once per content
+// hash (of the original bytes; the instrumented bytes are what wazero's disk
+// cache keys on): concurrent first runs wait for one compilation, the
 // CompiledModule is shared by later runs, and with WithCacheDir wazero's
 // on-disk compilation cache lets a new process skip compiling. Every run gets
 // a fresh, anonymous instance.

@@ -30,10 +30,12 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/cloudless-network/cloudless/executor/internal/guardfs"
+	"github.com/cloudless-network/cloudless/executor/internal/interrupt"
 	"github.com/cloudless-network/cloudless/executor/internal/wasmbin"
 )
 
-// Hash is the sha256 of a module's bytes: the key of the compile caches.
+// Hash is the sha256 of a module's bytes (as given, before the executor
+// instruments it): the key of the in-memory compile table.
 type Hash [32]byte
 
 // String returns the hash in lower-case hex.
@@ -129,15 +131,23 @@ type Capacity struct {
 // host module, an in-memory table of compiled modules keyed by Hash and,
 // with WithCacheDir, wazero's on-disk compilation cache.
 type Executor struct {
-	rt       wazero.Runtime
-	cache    wazero.CompilationCache
-	wasi     map[string]api.FunctionDefinition
-	limits   Limits
-	maxMem   uint64
-	maxCompd int
-	log      *slog.Logger
-	metrics  tracer
-	sem      chan struct{}
+	// rt compiles instrumented modules (internal/interrupt) and has no
+	// WithCloseOnContextDone: a run is stopped through the module's stop
+	// global. fallback (made on first use) has WithCloseOnContextDone and
+	// runs the modules Instrument cannot rewrite.
+	rt           wazero.Runtime
+	fallbackOnce sync.Once
+	fallback     wazero.Runtime
+	fallbackErr  error
+	cache        wazero.CompilationCache
+	rc           wazero.RuntimeConfig
+	wasi         map[string]api.FunctionDefinition
+	limits       Limits
+	maxMem       uint64
+	maxCompd     int
+	log          *slog.Logger
+	metrics      tracer
+	sem          chan struct{}
 
 	ctx    context.Context // cancelled by Close: stops running modules
 	cancel context.CancelFunc
@@ -160,10 +170,13 @@ type Executor struct {
 type entry struct {
 	ready    chan struct{}
 	compiled wazero.CompiledModule
-	info     *wasmbin.Info
-	err      error
-	refs     int
-	lastUse  uint64
+	// instrumented is true when compiled is the module rewritten by
+	// internal/interrupt (in e.rt); false for the original in e.fallback.
+	instrumented bool
+	info         *wasmbin.Info
+	err          error
+	refs         int
+	lastUse      uint64
 }
 
 type config struct {
@@ -307,9 +320,10 @@ func New(opts ...Option) (*Executor, error) {
 	}
 	// The runtime allows the full 4 GiB; each run's limit is enforced by its
 	// own memory allocator, so one Runtime (and one compilation) serves runs
-	// with different limits.
+	// with different limits. No WithCloseOnContextDone: its check exits to
+	// Go at every loop iteration; instrumented modules check a global
+	// instead (internal/interrupt, docs/rationale/executor.md).
 	rc := wazero.NewRuntimeConfigCompiler().
-		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(65536)
 	if c.cacheDir != "" {
 		if err := os.MkdirAll(c.cacheDir, 0o700); err != nil {
@@ -322,23 +336,49 @@ func New(opts ...Option) (*Executor, error) {
 		e.cache = cache
 		rc = rc.WithCompilationCache(cache)
 	}
-	ctx := context.Background()
-	e.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	b := wasi_snapshot_preview1.NewBuilder(e.rt)
-	wc, err := b.Compile(ctx)
-	if err == nil {
-		e.wasi = wc.ExportedFunctions()
-		_, err = e.rt.InstantiateModule(ctx, wc, wazero.NewModuleConfig())
-	}
+	e.rc = rc
+	var err error
+	e.rt, e.wasi, err = newRuntime(rc)
 	if err != nil {
-		_ = e.rt.Close(ctx)
 		if e.cache != nil {
-			_ = e.cache.Close(ctx)
+			_ = e.cache.Close(context.Background())
 		}
-		return nil, &HostError{Op: "instantiate WASI", Err: err}
+		return nil, err
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	return e, nil
+}
+
+// newRuntime makes a runtime with the WASI host module instantiated.
+func newRuntime(rc wazero.RuntimeConfig) (wazero.Runtime, map[string]api.FunctionDefinition, error) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	wc, err := wasi_snapshot_preview1.NewBuilder(rt).Compile(ctx)
+	if err == nil {
+		_, err = rt.InstantiateModule(ctx, wc, wazero.NewModuleConfig())
+	}
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, nil, &HostError{Op: "instantiate WASI", Err: err}
+	}
+	return rt, wc.ExportedFunctions(), nil
+}
+
+// fallbackRuntime returns the runtime with WithCloseOnContextDone for the
+// modules Instrument refuses, making it on first use. It shares the disk
+// cache: wazero's cache key covers the module bytes and that option.
+func (e *Executor) fallbackRuntime() (wazero.Runtime, error) {
+	e.fallbackOnce.Do(func() {
+		e.mu.Lock()
+		closed := e.closed
+		e.mu.Unlock()
+		if closed {
+			e.fallbackErr = ErrClosed
+			return
+		}
+		e.fallback, _, e.fallbackErr = newRuntime(e.rc.WithCloseOnContextDone(true))
+	})
+	return e.fallback, e.fallbackErr
 }
 
 // Close stops running modules (their Run returns ErrClosed), waits for them
@@ -358,6 +398,14 @@ func (e *Executor) Close(ctx context.Context) error {
 		}
 		if err := e.rt.Close(context.Background()); err != nil && e.closeErr == nil {
 			e.closeErr = err
+		}
+		// No fallback runtime can be made after this (closed is set), so
+		// reading it here does not race with fallbackRuntime.
+		e.fallbackOnce.Do(func() { e.fallbackErr = ErrClosed })
+		if e.fallback != nil {
+			if err := e.fallback.Close(context.Background()); err != nil && e.closeErr == nil {
+				e.closeErr = err
+			}
 		}
 		if e.cache != nil {
 			if err := e.cache.Close(context.Background()); err != nil && e.closeErr == nil {
@@ -452,7 +500,7 @@ func (e *Executor) acquire(ctx context.Context, h Hash, module []byte) (*entry, 
 	e.modules[h] = en
 	e.mu.Unlock()
 
-	en.compiled, en.info, en.err = e.compile(module)
+	en.compiled, en.instrumented, en.info, en.err = e.compile(module)
 	close(en.ready)
 	if en.err != nil {
 		e.release(h, en)
@@ -465,9 +513,17 @@ func (e *Executor) acquire(ctx context.Context, h Hash, module []byte) (*entry, 
 // unused ones past WithMaxCompiled are closed, least recently used first.
 func (e *Executor) release(h Hash, en *entry) {
 	var drop []wazero.CompiledModule
+	// en.err is written by the compiling goroutine before it closes ready,
+	// without e.mu; a waiter that gave up early must not read it before then.
+	failed := false
+	select {
+	case <-en.ready:
+		failed = en.err != nil
+	default:
+	}
 	e.mu.Lock()
 	en.refs--
-	if en.err != nil && en.refs == 0 && e.modules[h] == en {
+	if failed && en.refs == 0 && e.modules[h] == en {
 		delete(e.modules, h)
 	}
 	for len(e.modules) > e.maxCompd {
@@ -492,21 +548,55 @@ func (e *Executor) release(h Hash, en *entry) {
 	}
 }
 
-// compile runs wazero's validation and compilation (or its disk cache
-// lookup) and then the sandbox's own checks: imports and _start.
-func (e *Executor) compile(module []byte) (_ wazero.CompiledModule, info *wasmbin.Info, err error) {
+// compile instruments the module (internal/interrupt) and runs wazero's
+// validation and compilation (or its disk cache lookup) on the result, then
+// the sandbox's own checks: imports and _start. A module Instrument refuses,
+// or whose instrumented form wazero rejects, is compiled as it is by the
+// fallback runtime (WithCloseOnContextDone), which also gives wazero's own
+// error for an invalid module.
+//
+// The in-memory table is keyed by the original's hash; wazero's disk cache
+// keys on the instrumented bytes, which are a function of the original and
+// interrupt.Version, so the disk cache keeps working across restarts.
+func (e *Executor) compile(module []byte) (_ wazero.CompiledModule, instrumented bool, info *wasmbin.Info, err error) {
 	defer recoverHost("compile", &err)
 	e.compiles.Add(1)
 	start := time.Now()
-	cm, err := e.rt.CompileModule(context.Background(), module)
-	if err != nil {
-		if e.isClosed() {
-			return nil, nil, ErrClosed
+	var cm wazero.CompiledModule
+	ins, ierr := interrupt.Instrument(module)
+	if ierr == nil {
+		cm, ierr = e.rt.CompileModule(context.Background(), ins)
+		if ierr == nil {
+			ierr = checkInstrumented(cm)
+			if ierr != nil {
+				_ = cm.Close(context.Background())
+			}
 		}
-		return nil, nil, &InvalidModuleError{Reason: err.Error(), Err: err}
+	}
+	if ierr == nil {
+		instrumented = true
+	} else {
+		if e.isClosed() {
+			return nil, false, nil, ErrClosed
+		}
+		e.log.Debug("module not instrumented; deadline enforced by WithCloseOnContextDone (slow loops)",
+			"size", len(module), "reason", ierr)
+		rt, ferr := e.fallbackRuntime()
+		if ferr != nil {
+			if errors.Is(ferr, ErrClosed) || e.isClosed() {
+				return nil, false, nil, ErrClosed
+			}
+			return nil, false, nil, ferr
+		}
+		if cm, err = rt.CompileModule(context.Background(), module); err != nil {
+			if e.isClosed() {
+				return nil, false, nil, ErrClosed
+			}
+			return nil, false, nil, &InvalidModuleError{Reason: err.Error(), Err: err}
+		}
 	}
 	e.metrics.Compiled(time.Since(start))
-	e.log.Debug("module compiled", "size", len(module), "took", time.Since(start))
+	e.log.Debug("module compiled", "size", len(module), "took", time.Since(start), "instrumented", instrumented)
 	defer func() {
 		if err != nil {
 			_ = cm.Close(context.Background())
@@ -514,32 +604,44 @@ func (e *Executor) compile(module []byte) (_ wazero.CompiledModule, info *wasmbi
 	}()
 	info, err = wasmbin.Parse(module)
 	if err != nil {
-		return nil, nil, &InvalidModuleError{Reason: err.Error(), Err: err}
+		return nil, false, nil, &InvalidModuleError{Reason: err.Error(), Err: err}
 	}
 	for _, imp := range info.Imports {
 		if imp.Module != wasiModule || imp.Kind != wasmbin.KindFunc || e.wasi[imp.Name] == nil {
-			return nil, nil, &MissingImportError{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
+			return nil, false, nil, &MissingImportError{Module: imp.Module, Name: imp.Name, Kind: imp.Kind.String()}
 		}
 	}
 	for _, f := range cm.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		want := e.wasi[name]
 		if mod != wasiModule || want == nil {
-			return nil, nil, &MissingImportError{Module: mod, Name: name, Kind: "func"}
+			return nil, false, nil, &MissingImportError{Module: mod, Name: name, Kind: "func"}
 		}
 		if !slices.Equal(f.ParamTypes(), want.ParamTypes()) || !slices.Equal(f.ResultTypes(), want.ResultTypes()) {
-			return nil, nil, &InvalidModuleError{Reason: fmt.Sprintf(
+			return nil, false, nil, &InvalidModuleError{Reason: fmt.Sprintf(
 				"import %s.%s has the wrong signature", mod, name)}
 		}
 	}
 	start_ := cm.ExportedFunctions()["_start"]
 	if start_ == nil {
-		return nil, nil, ErrNoStart
+		return nil, false, nil, ErrNoStart
 	}
 	if len(start_.ParamTypes()) != 0 || len(start_.ResultTypes()) != 0 {
-		return nil, nil, &InvalidModuleError{Reason: "_start must take and return nothing"}
+		return nil, false, nil, &InvalidModuleError{Reason: "_start must take and return nothing"}
 	}
-	return cm, info, nil
+	return cm, instrumented, info, nil
+}
+
+// checkInstrumented checks what the validator could not: the function the
+// start section named (now exported as interrupt.StartExport) must take and
+// return nothing. Otherwise the caller falls back to the original, whose
+// start section wazero then rejects with its own message.
+func checkInstrumented(cm wazero.CompiledModule) error {
+	if f := cm.ExportedFunctions()[interrupt.StartExport]; f != nil &&
+		(len(f.ParamTypes()) != 0 || len(f.ResultTypes()) != 0) {
+		return errors.New("start function must take and return nothing")
+	}
+	return nil
 }
 
 func (e *Executor) isClosed() bool {
@@ -658,7 +760,6 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous: a fresh instance per run, any number at once
-		WithStartFunctions("_start").
 		WithArgs(append([]string{"module"}, spec.Args...)...).
 		WithStdout(stdout).
 		WithStderr(stderr)
@@ -700,11 +801,18 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 
 	runCtx = experimental.WithMemoryAllocator(runCtx, mem)
 	t0 := time.Now()
-	mod, ierr := e.rt.InstantiateModule(runCtx, en.compiled, cfg)
-	wall := time.Since(t0)
-	if mod != nil {
-		_ = mod.Close(context.Background())
+	var ierr error
+	if en.instrumented {
+		ierr = e.runInstrumented(runCtx, en.compiled, cfg)
+	} else {
+		// Fallback: wazero closes the module when runCtx ends.
+		var mod api.Module
+		mod, ierr = e.fallback.InstantiateModule(runCtx, en.compiled, cfg.WithStartFunctions("_start"))
+		if mod != nil {
+			_ = mod.Close(context.Background())
+		}
 	}
+	wall := time.Since(t0)
 	cause := context.Cause(runCtx)
 
 	res := &Result{
@@ -751,6 +859,78 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 		return res, trap
 	}
 	return res, &HostError{Op: "run", Err: ierr}
+}
+
+// runInstrumented instantiates an instrumented module without running
+// anything, arms the stop global (any end of runCtx — deadline, output or
+// stdin cap, caller cancel, Close — sets it, and the guest traps with
+// "unreachable" at its next loop iteration or function entry), then calls the
+// start function the binary had, if any, and _start. Run classifies the
+// outcome by runCtx's cause, as for the fallback runtime.
+func (e *Executor) runInstrumented(runCtx context.Context, cm wazero.CompiledModule, cfg wazero.ModuleConfig) error {
+	// No start functions: the instance must exist, and the stop armed,
+	// before any guest code runs.
+	mod, err := e.rt.InstantiateModule(runCtx, cm, cfg.WithStartFunctions())
+	if err != nil {
+		if mod != nil {
+			_ = mod.Close(context.Background())
+		}
+		return err
+	}
+	defer mod.Close(context.Background())
+	g, ok := mod.ExportedGlobal(interrupt.StopExport).(api.MutableGlobal)
+	if !ok {
+		return fmt.Errorf("instrumented module has no mutable %s", interrupt.StopExport)
+	}
+	st := &stopper{g: g}
+	unwatch := context.AfterFunc(runCtx, st.stop)
+	defer func() {
+		unwatch()
+		st.finish()
+	}()
+	for _, name := range []string{interrupt.StartExport, "_start"} {
+		fn := mod.ExportedFunction(name)
+		if fn == nil {
+			continue
+		}
+		if _, err := fn.Call(runCtx); err != nil {
+			var exit *sys.ExitError
+			if errors.As(err, &exit) {
+				if exit.ExitCode() == 0 {
+					return nil
+				}
+				return exit
+			}
+			return fmt.Errorf("function[%s] failed: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// stopper sets a run's stop global once, and never after the run ended
+// (the instance is closed then). Writes from the watcher goroutine and the
+// guest's goroutine are serialised by mu; the guest's native loads of the
+// global see the store on their next check.
+type stopper struct {
+	mu       sync.Mutex
+	g        api.MutableGlobal
+	stopped  bool
+	finished bool
+}
+
+func (s *stopper) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped && !s.finished {
+		s.stopped = true
+		s.g.Set(1)
+	}
+}
+
+func (s *stopper) finish() {
+	s.mu.Lock()
+	s.finished = true
+	s.mu.Unlock()
 }
 
 // asTrap finds wazero's internal wasmruntime.Error in err's chain (the trap

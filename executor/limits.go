@@ -10,7 +10,7 @@ type Limits struct {
 	// the cap fails (returns -1 to the guest).
 	Memory uint64
 	// Timeout is the wall-clock deadline of the run, from instantiation to
-	// the end of _start. The sandbox closes the module when it passes.
+	// the end of _start. The sandbox stops the module when it passes.
 	Timeout time.Duration
 	// MaxOutput caps stdout+stderr together, in bytes. The module is stopped
 	// at the first write past the cap.

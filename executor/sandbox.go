@@ -22,7 +22,7 @@ var (
 
 // output is the shared stdout+stderr budget of one run. Bytes are kept only
 // up to the limit; the write that crosses it is cut, the run is cancelled
-// (which closes the module) and the guest gets an error.
+// (which stops the module at its next check) and the guest gets an error.
 type output struct {
 	mu       sync.Mutex
 	limit    int64

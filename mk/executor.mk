@@ -31,3 +31,8 @@ fuzz-executor:
 
 BENCH_TARGETS += bench-executor
 FUZZ_TARGETS  += fuzz-executor
+
+.PHONY: fuzz-interrupt
+fuzz-interrupt:
+	$(GO) test -run '^$$' -fuzz FuzzInstrument -fuzztime $(EXECUTOR_FUZZTIME) ./executor/internal/interrupt/
+FUZZ_TARGETS += fuzz-interrupt

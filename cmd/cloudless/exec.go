@@ -33,10 +33,6 @@ const exitSandboxStop = 125
 // (128 + SIGINT, as shells report it).
 const exitInterrupted = 130
 
-// errCIDModule is returned by loadModule for a CID until the storage part
-// can fetch modules by CID.
-var errCIDModule = errors.New("running a module by CID needs the storage node")
-
 type execFlags struct {
 	memory, maxOutput, maxStdin, maxModule string
 	timeout                                time.Duration
@@ -383,12 +379,9 @@ func openExecStdin(name string, own io.Reader) (io.Reader, func(), error) {
 }
 
 // loadModule returns the bytes of the module MODULE names: a .wasm file, or
-// (once the storage part provides it) a CID fetched from the repo's IPFS
-// store or the network. It reads at most maxSize+1 bytes of a file, so the
-// executor's size limit applies without reading a huge file whole.
-//
-// This is the hook for module CIDs: a CID that is not also a file name is
-// refused with errCIDModule until storage wires in here.
+// a CID read from the repo's IPFS store (publish or `cloudless get` it
+// first). It reads at most maxSize+1 bytes of a file, so the executor's size
+// limit applies without reading a huge file whole.
 func loadModule(ctx context.Context, g *globalFlags, arg string, maxSize int64) ([]byte, error) {
 	f, err := os.Open(arg)
 	if errors.Is(err, os.ErrNotExist) {

@@ -207,8 +207,8 @@ func TestExecCLI(t *testing.T) {
 		{name: "module too large", args: []string{"exec", "--max-module", "1KiB", m["hello"]},
 			code: 125, stderr: "cloudless: module size limit of 1 KiB exceeded: module is ", prefix: true},
 
-		{name: "CID needs storage", args: []string{"exec", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"},
-			code: 1, stderr: "cloudless: module bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy: running a module by CID needs the storage node", prefix: true},
+		{name: "unknown CID", args: []string{"exec", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"},
+			code: 1, stderr: "cloudless: module bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy: ", prefix: true},
 		{name: "missing file", args: []string{"exec", "nope.wasm"},
 			code: 1, stderr: "cloudless: module: open nope.wasm: no such file or directory\n"},
 		{name: "bad size", args: []string{"exec", "--memory", "12XB", m["hello"]},
