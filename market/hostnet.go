@@ -1,0 +1,263 @@
+package market
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/cloudless-network/cloudless/market/wire"
+)
+
+// StreamTimeout bounds one request/response exchange on the market protocol.
+const StreamTimeout = 30 * time.Second
+
+// Reply status bytes on the market stream.
+const (
+	replyOK    byte = 0
+	replyError byte = 1
+)
+
+// HostNetwork implements Network over a libp2p host (streams on
+// wire.MarketProtocol, one uvarint-length-prefixed sealed message each way)
+// and a gossipsub router (topics with wire.GossipValidator).
+type HostNetwork struct {
+	h   host.Host
+	ps  *pubsub.PubSub
+	log *slog.Logger
+
+	mu       sync.Mutex
+	handlers map[wire.Type]Handler
+	topics   map[string]*pubsub.Topic
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+var _ Network = (*HostNetwork)(nil)
+
+// NewHostNetwork registers the market protocol on h. ps may be nil (no
+// gossip: Publish and Subscribe fail, direct requests still work).
+func NewHostNetwork(h host.Host, ps *pubsub.PubSub, log *slog.Logger) *HostNetwork {
+	if log == nil {
+		log = slog.Default()
+	}
+	n := &HostNetwork{h: h, ps: ps, log: log.With("part", "market-net"), handlers: map[wire.Type]Handler{}, topics: map[string]*pubsub.Topic{}}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	h.SetStreamHandler(protocol.ID(wire.MarketProtocol), n.serve)
+	return n
+}
+
+// Close removes the stream handler and leaves the topics. Safe to call twice.
+func (n *HostNetwork) Close() error {
+	n.cancel()
+	n.h.RemoveStreamHandler(protocol.ID(wire.MarketProtocol))
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for name, t := range n.topics {
+		_ = t.Close()
+		delete(n.topics, name)
+	}
+	return nil
+}
+
+// ID is the host's peer ID.
+func (n *HostNetwork) ID() peer.ID { return n.h.ID() }
+
+// Handle registers fn for messages of type t.
+func (n *HostNetwork) Handle(t wire.Type, fn Handler) {
+	n.mu.Lock()
+	n.handlers[t] = fn
+	n.mu.Unlock()
+}
+
+func writeFrame(w io.Writer, status byte, b []byte) error {
+	var hdr [binary.MaxVarintLen64 + 1]byte
+	hdr[0] = status
+	k := binary.PutUvarint(hdr[1:], uint64(len(b)))
+	if _, err := w.Write(hdr[:1+k]); err != nil {
+		return err
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+func readFrame(r *bufio.Reader, max int) (byte, []byte, error) {
+	status, err := r.ReadByte()
+	if err != nil {
+		return 0, nil, err
+	}
+	l, err := binary.ReadUvarint(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if l > uint64(max) {
+		return 0, nil, fmt.Errorf("%w: frame of %d bytes, max %d", wire.ErrTooLarge, l, max)
+	}
+	b := make([]byte, l)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return 0, nil, err
+	}
+	return status, b, nil
+}
+
+func (n *HostNetwork) serve(s network.Stream) {
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(StreamTimeout))
+	from := s.Conn().RemotePeer()
+	_, data, err := readFrame(bufio.NewReader(s), wire.MaxJobSize)
+	if err != nil {
+		n.log.Debug("bad frame", "peer", from, "err", err)
+		_ = s.Reset()
+		return
+	}
+	reply, err := n.dispatch(n.ctx, from, data)
+	if err != nil {
+		msg := err.Error()
+		if len(msg) > wire.MaxTextLen {
+			msg = msg[:wire.MaxTextLen]
+		}
+		_ = writeFrame(s, replyError, []byte(msg))
+		return
+	}
+	_ = writeFrame(s, replyOK, reply)
+}
+
+func (n *HostNetwork) dispatch(ctx context.Context, from peer.ID, data []byte) ([]byte, error) {
+	msg, signer, err := wire.Open(data, wire.MaxJobSize)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Type() != wire.TypeJobRequest && len(data) > wire.MaxMessageSize {
+		return nil, wire.ErrTooLarge
+	}
+	_ = signer // author == signer is checked by Open; the stream peer may relay
+	n.mu.Lock()
+	h := n.handlers[msg.Type()]
+	n.mu.Unlock()
+	if h == nil {
+		return nil, fmt.Errorf("%w: no handler for %s", ErrRefused, msg.Type())
+	}
+	return h(ctx, from, msg)
+}
+
+// Request sends sealed to p and reads the reply. A refusal comes back as an
+// error wrapping ErrRefused with the peer's text.
+func (n *HostNetwork) Request(ctx context.Context, p peer.ID, sealed []byte) ([]byte, error) {
+	if p == n.h.ID() {
+		return n.dispatch(ctx, p, sealed)
+	}
+	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "market"), p, protocol.ID(wire.MarketProtocol))
+	if err != nil {
+		return nil, fmt.Errorf("market: open stream to %s: %w", p, err)
+	}
+	defer s.Close()
+	dl := time.Now().Add(StreamTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	_ = s.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
+	defer stop()
+	if err := writeFrame(s, replyOK, sealed); err != nil {
+		_ = s.Reset()
+		return nil, fmt.Errorf("market: send to %s: %w", p, err)
+	}
+	if err := s.CloseWrite(); err != nil {
+		return nil, fmt.Errorf("market: send to %s: %w", p, err)
+	}
+	status, reply, err := readFrame(bufio.NewReader(s), wire.MaxMessageSize)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("market: reply from %s: %w", p, err)
+	}
+	if status != replyOK {
+		return nil, fmt.Errorf("%w by %s: %s", ErrRefused, p, reply)
+	}
+	return reply, nil
+}
+
+func (n *HostNetwork) topic(name string) (*pubsub.Topic, error) {
+	if n.ps == nil {
+		return nil, errors.New("market: no gossip router")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if t, ok := n.topics[name]; ok {
+		return t, nil
+	}
+	typ := wire.TypeOffer
+	if name == wire.TopicJobs {
+		typ = wire.TypeJobRequest
+	}
+	v := wire.GossipValidator(typ, nil)
+	err := n.ps.RegisterTopicValidator(name, func(ctx context.Context, from peer.ID, m *pubsub.Message) bool {
+		src, err := peer.IDFromBytes(m.From)
+		if err != nil {
+			return false
+		}
+		return v(ctx, src, m.Data) == nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("market: validator for %s: %w", name, err)
+	}
+	t, err := n.ps.Join(name)
+	if err != nil {
+		return nil, fmt.Errorf("market: join %s: %w", name, err)
+	}
+	n.topics[name] = t
+	return t, nil
+}
+
+// Publish gossips sealed on topic.
+func (n *HostNetwork) Publish(ctx context.Context, topic string, sealed []byte) error {
+	t, err := n.topic(topic)
+	if err != nil {
+		return err
+	}
+	return t.Publish(ctx, sealed)
+}
+
+// Subscribe delivers valid messages of topic to fn until ctx ends. It
+// returns once subscribed.
+func (n *HostNetwork) Subscribe(ctx context.Context, topic string, fn func(from peer.ID, msg wire.Message)) error {
+	t, err := n.topic(topic)
+	if err != nil {
+		return err
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		return fmt.Errorf("market: subscribe %s: %w", topic, err)
+	}
+	go func() {
+		defer sub.Cancel()
+		for {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			src, err := peer.IDFromBytes(m.From)
+			if err != nil {
+				continue
+			}
+			msg, _, err := wire.Open(m.Data, wire.MaxSize(wire.TypeJobRequest))
+			if err != nil {
+				continue
+			}
+			fn(src, msg)
+		}
+	}()
+	return nil
+}
