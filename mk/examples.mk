@@ -2,7 +2,8 @@
 #
 #   make examples     builds build/examples/{hello,sha256,wordfreq,csvagg,thumbnail}.wasm
 #   make demo-local   runs each example through `cloudless exec` with a short transcript
-#   make demo         $(DEMO_TARGET): demo-local until the marketplace demo replaces it
+#   make demo-market  runs `cloudless demo`: a whole local marketplace
+#   make demo         $(DEMO_TARGET): demo-market
 #   make fuzz-examples fuzzes the thumbnail function's image decoder
 #
 # C functions need clang, lld and wasi-libc; .ci/install-wasm-tools.sh installs
@@ -16,9 +17,9 @@ EXAMPLES_WASM   := $(addprefix $(EXAMPLES_DIR)/,$(addsuffix .wasm,$(EXAMPLES_C) 
 WASI_CC         ?= clang
 WASI_CFLAGS     ?= --target=wasm32-wasi --sysroot=/usr -O2 -s -Wall -Wextra
 
-DEMO_TARGET ?= demo-local
+DEMO_TARGET ?= demo-market
 
-.PHONY: examples examples-tools demo demo-local
+.PHONY: examples examples-tools demo demo-local demo-market
 examples: $(EXAMPLES_WASM)
 
 # Runs every time (a few `command -v` checks); installs only what is missing.
@@ -47,6 +48,12 @@ demo: $(DEMO_TARGET)
 
 demo-local: build examples
 	@examples/demo-local.sh $(BIN) $(EXAMPLES_DIR)
+
+# The marketplace demo: dev chain, three providers, a client, real jobs in
+# both pay modes, redundancy 2 and a hostile module (cmd/cloudless/demo.go).
+# It exits non-zero when a step does not behave as designed.
+demo-market: build examples
+	$(BIN) demo --examples $(EXAMPLES_DIR)
 
 # The example tests (examples/functions, cmd/cloudless exec tests) use the
 # built modules; they also build them on their own when these are missing.

@@ -15,7 +15,6 @@ type globalFlags struct {
 	logFormat string
 }
 
-
 func newRootCmd() *cobra.Command {
 	g := &globalFlags{}
 	root := &cobra.Command{
@@ -32,7 +31,25 @@ func newRootCmd() *cobra.Command {
 
 	// Each subcommand lives in its own file as newXxxCmd(g).
 	root.AddCommand(
-		newExecCmd(g),)
+		newInitCmd(g),
+		newIDCmd(g),
+		newConfigCmd(g),
+		newNodeCmd(g),
+		newPeersCmd(g),
+		newOffersCmd(g),
+		newUICmd(g),
+		newDevnetCmd(g),
+		newDemoCmd(g),
+		newPublishCmd(g),
+		newGetCmd(g),
+		newPinCmd(g),
+		newCarCmd(g),
+		newRepoCmd(g),
+		newExecCmd(g),
+		newRunCmd(g),
+		newJobCmd(g),
+		newWalletCmd(g),
+	)
 	return root
 }
 

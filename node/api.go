@@ -1,0 +1,635 @@
+package node
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cloudless-network/cloudless/node/client"
+)
+
+// The control API serves these services. Each is a small interface so the
+// parts (p2p, market, ledger, storage, contracts) plug in through adapters
+// in node.go, and tests plug in fakes of one endpoint group at a time. A nil
+// service makes its endpoints answer 503 with a message naming the part.
+
+// IdentityService answers GET /v1/id.
+type IdentityService interface {
+	ID(ctx context.Context) (client.ID, error)
+}
+
+// PeerService answers GET /v1/peers and POST /v1/peers/connect.
+type PeerService interface {
+	Peers(ctx context.Context) ([]client.Peer, error)
+	Connect(ctx context.Context, addr string) error
+}
+
+// OfferService answers GET /v1/offers.
+type OfferService interface {
+	Offers(ctx context.Context) ([]client.Offer, error)
+}
+
+// JobService answers the /v1/jobs endpoints. Submit takes the job spec as
+// the client sent it (JSON, DESIGN.md "Job spec") so the market owns its
+// decoding.
+type JobService interface {
+	Jobs(ctx context.Context) ([]client.Job, error)
+	Job(ctx context.Context, id string) (client.Job, error)
+	Submit(ctx context.Context, spec json.RawMessage) (client.Job, error)
+	Cancel(ctx context.Context, id string) error
+}
+
+// JobWatcher is an optional JobService extension: WatchJobs delivers every
+// job change until ctx ends. Without it /v1/events polls Jobs.
+type JobWatcher interface {
+	WatchJobs(ctx context.Context) <-chan client.Job
+}
+
+// WalletService answers /v1/wallet endpoints.
+type WalletService interface {
+	Wallet(ctx context.Context) (client.Wallet, error)
+	Withdraw(ctx context.Context, amountWei string) (client.WithdrawResult, error)
+}
+
+// ContentService answers POST /v1/publish and GET /v1/get/{cid}.
+type ContentService interface {
+	Add(ctx context.Context, r io.Reader, name string) (client.PublishResult, error)
+	Cat(ctx context.Context, cid string) (io.ReadCloser, error)
+}
+
+// ChainService answers GET /v1/chain.
+type ChainService interface {
+	Chain(ctx context.Context) client.Chain
+}
+
+// Services groups what the API serves; nil fields answer 503.
+type Services struct {
+	Identity IdentityService
+	Peers    PeerService
+	Offers   OfferService
+	Jobs     JobService
+	Wallet   WalletService
+	Content  ContentService
+	Chain    ChainService
+	// Parts is reported by GET /v1/status.
+	Parts func() []client.Part
+	// Config is served by GET /v1/config (the daemon's effective config).
+	Config func() any
+}
+
+// APIOptions tune the control API handler.
+type APIOptions struct {
+	// Gatherer is served at /metrics; nil serves 404 there.
+	Gatherer prometheus.Gatherer
+	// Registerer gets the API's own metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// PublicMetrics serves /metrics without the token.
+	PublicMetrics bool
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// EventPoll is how often /v1/events polls Jobs when the JobService is
+	// not a JobWatcher; default 1s.
+	EventPoll time.Duration
+	// MaxPublish caps the bytes of POST /v1/publish; default 1 GiB.
+	MaxPublish int64
+}
+
+// API is the control API's http.Handler.
+type API struct {
+	svc     Services
+	token   []byte
+	opts    APIOptions
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *apiMetrics
+	started time.Time
+}
+
+// maxJSONBody caps request bodies of JSON endpoints.
+const maxJSONBody = 1 << 20
+
+// NewAPI returns the handler of the control API. token is the bearer token
+// every request but the /ui assets must carry (see docs/api.md).
+func NewAPI(svc Services, token string, opts APIOptions) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.EventPoll <= 0 {
+		opts.EventPoll = time.Second
+	}
+	if opts.MaxPublish <= 0 {
+		opts.MaxPublish = 1 << 30
+	}
+	a := &API{svc: svc, token: []byte(token), opts: opts, log: opts.Logger, mux: http.NewServeMux(), started: time.Now()}
+	a.metrics = newAPIMetrics(opts.Registerer)
+	a.routes()
+	return a
+}
+
+func (a *API) routes() {
+	m := a.mux
+	m.Handle("GET /v1/id", a.auth(a.getID))
+	m.Handle("GET /v1/status", a.auth(a.getStatus))
+	m.Handle("GET /v1/config", a.auth(a.getConfig))
+	m.Handle("GET /v1/peers", a.auth(a.getPeers))
+	m.Handle("POST /v1/peers/connect", a.auth(a.postConnect))
+	m.Handle("GET /v1/offers", a.auth(a.getOffers))
+	m.Handle("GET /v1/jobs", a.auth(a.getJobs))
+	m.Handle("POST /v1/jobs", a.auth(a.postJob))
+	m.Handle("GET /v1/jobs/{id}", a.auth(a.getJob))
+	m.Handle("POST /v1/jobs/{id}/cancel", a.auth(a.postCancel))
+	m.Handle("GET /v1/wallet", a.auth(a.getWallet))
+	m.Handle("POST /v1/wallet/withdraw", a.auth(a.postWithdraw))
+	m.Handle("POST /v1/publish", a.auth(a.postPublish))
+	m.Handle("GET /v1/get/{cid}", a.auth(a.getContent))
+	m.Handle("GET /v1/chain", a.auth(a.getChain))
+	m.Handle("GET /v1/events", a.auth(a.getEvents))
+	m.Handle("/v1/", a.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (see docs/api.md)", r.Method, r.URL.Path))
+	}))
+	metrics := http.NotFoundHandler()
+	if a.opts.Gatherer != nil {
+		metrics = promhttp.HandlerFor(a.opts.Gatherer, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)})
+	}
+	if a.opts.PublicMetrics {
+		m.Handle("GET /metrics", metrics)
+	} else {
+		m.Handle("GET /metrics", a.auth(metrics.ServeHTTP))
+	}
+	ui, err := fs.Sub(uiFS, "ui")
+	if err != nil { // the embed pattern guarantees ui/ exists
+		panic(err)
+	}
+	m.Handle("GET /ui/", uiHeaders(http.StripPrefix("/ui/", http.FileServerFS(ui))))
+	m.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	a.mux.ServeHTTP(sw, r)
+	route := r.Pattern
+	if route == "" {
+		route = "other"
+	}
+	a.metrics.observe(route, sw.code, time.Since(start))
+}
+
+// auth wraps h with the bearer-token check (constant time).
+func (a *API) auth(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), a.token) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cloudless"`)
+			msg := "missing bearer token: send Authorization: Bearer <contents of the repo's api.token>"
+			if ok {
+				msg = "wrong bearer token (compare with the repo's api.token)"
+			}
+			writeError(w, http.StatusUnauthorized, msg)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// uiHeaders sets a strict content security policy on the dashboard: no
+// inline script, nothing from other origins, no framing.
+func uiHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, client.ErrorBody{Error: msg})
+}
+
+// fail maps a service error to a status: ErrNotFound 404, ErrBadRequest
+// 400, ErrUnavailable 503, a cancelled request 499-ish (client gone), else
+// 500.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, ErrBadRequest):
+		code = http.StatusBadRequest
+	case errors.Is(err, ErrUnavailable):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		code = http.StatusGatewayTimeout
+	}
+	if code == http.StatusInternalServerError {
+		a.log.Warn("control API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, code, err.Error())
+}
+
+func unavailable(w http.ResponseWriter, what string) {
+	writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s: %s is not running in this daemon", ErrUnavailable, what))
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "bad JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (a *API) getID(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Identity) {
+		unavailable(w, "identity")
+		return
+	}
+	id, err := a.svc.Identity.ID(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, id)
+}
+
+func (a *API) getStatus(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	st := client.Status{Started: a.started.UTC(), UptimeSec: int64(time.Since(a.started).Seconds())}
+	if !isNil(a.svc.Identity) {
+		st.ID, _ = a.svc.Identity.ID(ctx)
+	}
+	if !isNil(a.svc.Peers) {
+		if ps, err := a.svc.Peers.Peers(ctx); err == nil {
+			st.Peers = len(ps)
+		}
+	}
+	if !isNil(a.svc.Chain) {
+		st.Chain = a.svc.Chain.Chain(ctx)
+	}
+	if a.svc.Parts != nil {
+		st.Parts = a.svc.Parts()
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (a *API) getConfig(w http.ResponseWriter, r *http.Request) {
+	if a.svc.Config == nil {
+		unavailable(w, "config")
+		return
+	}
+	writeJSON(w, http.StatusOK, a.svc.Config())
+}
+
+func (a *API) getPeers(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Peers) {
+		unavailable(w, "p2p")
+		return
+	}
+	ps, err := a.svc.Peers.Peers(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if ps == nil {
+		ps = []client.Peer{}
+	}
+	writeJSON(w, http.StatusOK, ps)
+}
+
+func (a *API) postConnect(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Peers) {
+		unavailable(w, "p2p")
+		return
+	}
+	var req client.ConnectRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Addr == "" {
+		writeError(w, http.StatusBadRequest, "addr is required: a multiaddr ending in /p2p/<peer ID>")
+		return
+	}
+	if err := a.svc.Peers.Connect(r.Context(), req.Addr); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+func (a *API) getOffers(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Offers) {
+		unavailable(w, "market")
+		return
+	}
+	os, err := a.svc.Offers.Offers(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if os == nil {
+		os = []client.Offer{}
+	}
+	writeJSON(w, http.StatusOK, os)
+}
+
+func (a *API) getJobs(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Jobs) {
+		unavailable(w, "market")
+		return
+	}
+	js, err := a.svc.Jobs.Jobs(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if js == nil {
+		js = []client.Job{}
+	}
+	writeJSON(w, http.StatusOK, js)
+}
+
+func (a *API) getJob(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Jobs) {
+		unavailable(w, "market")
+		return
+	}
+	j, err := a.svc.Jobs.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (a *API) postJob(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Jobs) {
+		unavailable(w, "market")
+		return
+	}
+	var spec json.RawMessage
+	if !decodeBody(w, r, &spec) {
+		return
+	}
+	if len(spec) == 0 {
+		writeError(w, http.StatusBadRequest, "job spec is required as the JSON body (see docs/api.md)")
+		return
+	}
+	j, err := a.svc.Jobs.Submit(r.Context(), spec)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, j)
+}
+
+func (a *API) postCancel(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Jobs) {
+		unavailable(w, "market")
+		return
+	}
+	if err := a.svc.Jobs.Cancel(r.Context(), r.PathValue("id")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+func (a *API) getWallet(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Wallet) {
+		unavailable(w, "wallet")
+		return
+	}
+	v, err := a.svc.Wallet.Wallet(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (a *API) postWithdraw(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Wallet) {
+		unavailable(w, "wallet")
+		return
+	}
+	var req client.WithdrawRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.Amount != "" {
+		if _, err := ParseWei(req.Amount); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	v, err := a.svc.Wallet.Withdraw(r.Context(), req.Amount)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (a *API) postPublish(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Content) {
+		unavailable(w, "storage")
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, a.opts.MaxPublish)
+	res, err := a.svc.Content.Add(r.Context(), body, r.URL.Query().Get("name"))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes; publish it offline with the daemon stopped, or as smaller files", a.opts.MaxPublish))
+			return
+		}
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (a *API) getContent(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Content) {
+		unavailable(w, "storage")
+		return
+	}
+	rc, err := a.svc.Content.Cat(r.Context(), r.PathValue("cid"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if _, err := io.Copy(w, rc); err != nil {
+		a.log.Debug("control API: get aborted", "cid", r.PathValue("cid"), "err", err)
+	}
+}
+
+func (a *API) getChain(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Chain) {
+		writeJSON(w, http.StatusOK, client.Chain{Enabled: false, Error: "no chain configured: running without settlement"})
+		return
+	}
+	writeJSON(w, http.StatusOK, a.svc.Chain.Chain(r.Context()))
+}
+
+// getEvents streams job changes as server-sent events. Each event is
+// "event: job" and one "data:" line of client.Event JSON; a comment line
+// every 15s keeps proxies from closing the stream.
+func (a *API) getEvents(w http.ResponseWriter, r *http.Request) {
+	if isNil(a.svc.Jobs) {
+		unavailable(w, "market")
+		return
+	}
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	ctx := r.Context()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": cloudless events\n\n")
+	fl.Flush()
+
+	jobs := a.watchJobs(ctx)
+	keep := time.NewTicker(15 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-keep.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			fl.Flush()
+		case j, ok := <-jobs:
+			if !ok {
+				return
+			}
+			b, err := json.Marshal(client.Event{Type: "job", Time: time.Now().UTC(), Job: &j})
+			if err != nil {
+				continue
+			}
+			if _, err := fmt.Fprintf(w, "event: job\ndata: %s\n\n", b); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
+
+// watchJobs uses the JobService's own feed when it has one, else polls
+// Jobs and emits the jobs whose state or update time changed.
+func (a *API) watchJobs(ctx context.Context) <-chan client.Job {
+	if jw, ok := a.svc.Jobs.(JobWatcher); ok {
+		return jw.WatchJobs(ctx)
+	}
+	out := make(chan client.Job)
+	go func() {
+		defer close(out)
+		seen := map[string]string{}
+		first := true
+		t := time.NewTicker(a.opts.EventPoll)
+		defer t.Stop()
+		for {
+			js, err := a.svc.Jobs.Jobs(ctx)
+			if err == nil {
+				for _, j := range js {
+					key := j.State + "|" + j.Updated.String()
+					if seen[j.ID] == key {
+						continue
+					}
+					seen[j.ID] = key
+					if first {
+						continue // the stream carries changes, not the backlog
+					}
+					select {
+					case out <- j:
+					case <-ctx.Done():
+						return
+					}
+				}
+				first = false
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
+}
+
+// ListenAPI binds the control API address. A non-loopback host needs
+// allowRemote (ErrRemoteAPI otherwise).
+func ListenAPI(addr string, allowRemote bool) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: api address %q: want HOST:PORT", ErrConfig, addr)
+	}
+	if !allowRemote && !isLoopbackHost(host) {
+		return nil, fmt.Errorf("%w: %q; pass --api-allow-remote to expose the control API beyond this machine", ErrRemoteAPI, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("control API: listen on %s: %w (another daemon on this port? set --api-addr 127.0.0.1:0 for any free port)", addr, err)
+	}
+	return ln, nil
+}

@@ -1,0 +1,278 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cloudless-network/cloudless/node/client"
+)
+
+const testToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// memJobs is an in-memory JobService for the handler tests: the handler's
+// job is HTTP, auth and encoding, which these tests pin down without a
+// market. The daemon tests run the real parts.
+type memJobs struct {
+	mu   sync.Mutex
+	jobs []client.Job
+}
+
+func (m *memJobs) Jobs(context.Context) ([]client.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]client.Job(nil), m.jobs...), nil
+}
+
+func (m *memJobs) Job(_ context.Context, id string) (client.Job, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, j := range m.jobs {
+		if j.ID == id {
+			return j, nil
+		}
+	}
+	return client.Job{}, fmt.Errorf("job %s: %w", id, ErrNotFound)
+}
+
+func (m *memJobs) Submit(_ context.Context, spec json.RawMessage) (client.Job, error) {
+	var s struct {
+		Module string `json:"module"`
+	}
+	if err := json.Unmarshal(spec, &s); err != nil || s.Module == "" {
+		return client.Job{}, fmt.Errorf("%w: module is required", ErrBadRequest)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j := client.Job{ID: fmt.Sprintf("job-%d", len(m.jobs)+1), Module: s.Module, State: "requested", Role: "client", Updated: time.Now()}
+	m.jobs = append(m.jobs, j)
+	return j, nil
+}
+
+func (m *memJobs) Cancel(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.jobs {
+		if m.jobs[i].ID == id {
+			m.jobs[i].State, m.jobs[i].Updated = "cancelled", time.Now()
+			return nil
+		}
+	}
+	return fmt.Errorf("job %s: %w", id, ErrNotFound)
+}
+
+type fixedID struct{}
+
+func (fixedID) ID(context.Context) (client.ID, error) {
+	return client.ID{PeerID: "16Uiu2HAmTest", Address: "0x0000000000000000000000000000000000000001", Addrs: []string{}, Running: true}, nil
+}
+
+func newTestAPI(t testing.TB, svc Services, opts APIOptions) *client.Client {
+	t.Helper()
+	srv := httptest.NewServer(NewAPI(svc, testToken, opts))
+	t.Cleanup(srv.Close)
+	return client.New(srv.URL, testToken, "testrepo")
+}
+
+func TestAPIAuth(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := newTestAPI(t, Services{Identity: fixedID{}}, APIOptions{Gatherer: reg, Registerer: reg})
+	base := c.Addr()
+	cases := []struct {
+		path, auth string
+		want       int
+	}{
+		{"/v1/id", "", 401},
+		{"/v1/id", "Bearer wrong", 401},
+		{"/v1/id", "Bearer " + testToken[:len(testToken)-1], 401},
+		{"/v1/id", "Basic " + testToken, 401},
+		{"/v1/id", "Bearer " + testToken, 200},
+		{"/v1/peers", "", 401},
+		{"/v1/jobs", "", 401},
+		{"/v1/events", "", 401},
+		{"/v1/nope", "", 401}, // unknown endpoints don't reveal themselves either
+		{"/v1/nope", "Bearer " + testToken, 404},
+		{"/metrics", "", 401},
+		{"/metrics", "Bearer " + testToken, 200},
+		{"/ui/", "", 200}, // static assets only; data needs the token
+		{"/ui/app.js", "", 200},
+		{"/", "", 200}, // redirect to /ui/
+	}
+	for _, tc := range cases {
+		req, _ := http.NewRequest("GET", base+tc.path, nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s auth=%q: status %d, want %d (%s)", tc.path, tc.auth, resp.StatusCode, tc.want, body)
+		}
+		if tc.want == 401 && !strings.Contains(string(body), "token") {
+			t.Errorf("401 body lacks a hint: %s", body)
+		}
+	}
+	// The client maps 401 to ErrUnauthorized.
+	bad := client.New(base, "nope", "testrepo")
+	if _, err := bad.ID(context.Background()); !errors.Is(err, client.ErrUnauthorized) {
+		t.Fatalf("wrong token: %v", err)
+	}
+	id, err := c.ID(context.Background())
+	if err != nil || id.PeerID != "16Uiu2HAmTest" {
+		t.Fatalf("ID: %+v %v", id, err)
+	}
+	// The API counted its requests.
+	mfs, _ := reg.Gather()
+	found := false
+	for _, mf := range mfs {
+		found = found || mf.GetName() == "cloudless_node_api_requests_total"
+	}
+	if !found {
+		t.Error("cloudless_node_api_requests_total not registered")
+	}
+}
+
+func TestAPIPublicMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := newTestAPI(t, Services{}, APIOptions{Gatherer: reg, Registerer: reg, PublicMetrics: true})
+	resp, err := http.Get(c.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("public /metrics: %d", resp.StatusCode)
+	}
+}
+
+func TestAPIUnavailableParts(t *testing.T) {
+	c := newTestAPI(t, Services{}, APIOptions{})
+	ctx := context.Background()
+	for _, path := range []string{"/v1/id", "/v1/peers", "/v1/offers", "/v1/jobs", "/v1/jobs/x", "/v1/wallet", "/v1/get/bafy", "/v1/events"} {
+		err := c.Do(ctx, "GET", path, nil, nil)
+		var ae *client.APIError
+		if !errors.As(err, &ae) || ae.Status != 503 || !strings.Contains(ae.Message, "not running") {
+			t.Errorf("GET %s: %v, want 503 naming the missing part", path, err)
+		}
+	}
+	ch, err := c.Chain(ctx)
+	if err != nil || ch.Enabled || !strings.Contains(ch.Error, "without settlement") {
+		t.Errorf("chain without a chain: %+v %v", ch, err)
+	}
+}
+
+func TestAPIJobs(t *testing.T) {
+	jobs := &memJobs{}
+	c := newTestAPI(t, Services{Jobs: jobs}, APIOptions{EventPoll: 10 * time.Millisecond})
+	ctx := context.Background()
+	if js, err := c.Jobs(ctx); err != nil || js == nil || len(js) != 0 {
+		t.Fatalf("empty list: %#v %v", js, err)
+	}
+	// Bad input is 400 with the service's message.
+	_, err := c.Run(ctx, map[string]any{"args": []string{"x"}})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || !strings.Contains(ae.Message, "module is required") {
+		t.Fatalf("bad spec: %v", err)
+	}
+	if err := c.Do(ctx, "POST", "/v1/jobs", strings.NewReader("{not json"), nil); err == nil {
+		t.Fatal("malformed JSON accepted")
+	}
+	if err := c.Do(ctx, "POST", "/v1/jobs", strings.NewReader(strings.Repeat(" ", maxJSONBody+10)+"{}"), nil); err == nil {
+		t.Fatal("oversized body accepted")
+	}
+
+	// Events: subscribe, then submit; the poller reports the new job and
+	// its cancellation.
+	ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got := make(chan client.Event, 8)
+	go func() {
+		_ = c.Events(ectx, func(ev client.Event) error { got <- ev; return nil })
+	}()
+	// The stream is up once the first poll has seen the (empty) backlog;
+	// submit until the event arrives so the test does not sleep.
+	var j client.Job
+	var ev client.Event
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for ev.Job == nil {
+		select {
+		case ev = <-got:
+		case <-tick.C:
+			if j.ID == "" {
+				if j, err = c.Run(ctx, map[string]any{"module": "bafkreitest"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		case <-ectx.Done():
+			t.Fatal("no job event")
+		}
+	}
+	if ev.Type != "job" || ev.Job.Module != "bafkreitest" {
+		t.Fatalf("event %+v", ev)
+	}
+	if got, err := c.Job(ctx, j.ID); err != nil || got.ID != j.ID {
+		t.Fatalf("Job: %+v %v", got, err)
+	}
+	if _, err := c.Job(ctx, "nope"); !errors.As(err, &ae) || ae.Status != 404 {
+		t.Fatalf("unknown job: %v", err)
+	}
+	if err := c.Cancel(ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case ev = <-got:
+			if ev.Job.ID == j.ID && ev.Job.State == "cancelled" {
+				return
+			}
+		case <-ectx.Done():
+			t.Fatal("no cancel event")
+		}
+	}
+}
+
+func TestListenAPIRefusesRemote(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", ":0", "192.0.2.1:0"} {
+		ln, err := ListenAPI(addr, false)
+		if err == nil {
+			ln.Close()
+			t.Errorf("%s: bound without allow-remote", addr)
+			continue
+		}
+		if !errors.Is(err, ErrRemoteAPI) && !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: %v", addr, err)
+		}
+		if !strings.Contains(err.Error(), "--api-allow-remote") && !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: no hint: %v", addr, err)
+		}
+	}
+	ln, err := ListenAPI("0.0.0.0:0", true)
+	if err != nil {
+		t.Fatalf("allow-remote: %v", err)
+	}
+	ln.Close()
+	ln, err = ListenAPI("127.0.0.1:0", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// A busy port is a clear error.
+	if _, err := ListenAPI(ln.Addr().String(), false); err == nil || !strings.Contains(err.Error(), "127.0.0.1:0") {
+		t.Fatalf("busy port: %v", err)
+	}
+}

@@ -1,0 +1,316 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Files in the node repo that tell a client where the daemon is.
+const (
+	APIFile   = "api"       // HOST:PORT the control API is bound to, while a daemon runs
+	TokenFile = "api.token" // 0600 bearer token, hex
+)
+
+var (
+	// ErrNoDaemon is returned by DialAPI when no daemon holds the repo, and
+	// by requests when the daemon named in the api file does not answer.
+	ErrNoDaemon = errors.New("no daemon is running")
+	// ErrUnauthorized is returned when the daemon refuses the token.
+	ErrUnauthorized = errors.New("control API refused the token")
+)
+
+// APIError is a non-2xx answer of the control API.
+type APIError struct {
+	Status  int    // HTTP status
+	Message string // the error the daemon reported
+}
+
+func (e *APIError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("control API: %s", http.StatusText(e.Status))
+	}
+	return e.Message
+}
+
+// Is lets errors.Is(err, ErrUnauthorized) match a 401.
+func (e *APIError) Is(target error) bool {
+	return target == ErrUnauthorized && e.Status == http.StatusUnauthorized
+}
+
+// Client talks to a running daemon's control API. It is safe for
+// concurrent use.
+type Client struct {
+	base  string // http://HOST:PORT
+	token string
+	repo  string
+	hc    *http.Client
+}
+
+// DialAPI reads the repo's api and api.token files and returns a client for
+// the daemon holding repoDir. It does no I/O on the network.
+//
+// # Errors
+//
+// ErrNoDaemon (wrapped, with a hint to start one) when the repo has no api
+// file.
+func DialAPI(repoDir string) (*Client, error) {
+	addr, err := os.ReadFile(filepath.Join(repoDir, APIFile))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, noDaemon(repoDir)
+		}
+		return nil, fmt.Errorf("read api file: %w", err)
+	}
+	tok, err := os.ReadFile(filepath.Join(repoDir, TokenFile))
+	if err != nil {
+		return nil, fmt.Errorf("read api token: %w (is %s readable by this user?)", err, filepath.Join(repoDir, TokenFile))
+	}
+	return New(strings.TrimSpace(string(addr)), strings.TrimSpace(string(tok)), repoDir), nil
+}
+
+// New returns a client for the API at addr (HOST:PORT or an http:// URL)
+// with the given bearer token. repoDir only goes into error messages.
+func New(addr, token, repoDir string) *Client {
+	base := addr
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	return &Client{
+		base:  strings.TrimRight(base, "/"),
+		token: token,
+		repo:  repoDir,
+		hc:    &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}},
+	}
+}
+
+func noDaemon(repo string) error {
+	return fmt.Errorf("%w on repo %s; start one with `cloudless node`", ErrNoDaemon, repo)
+}
+
+// Addr is the base URL of the API, e.g. http://127.0.0.1:5080.
+func (c *Client) Addr() string { return c.base }
+
+// Token is the bearer token.
+func (c *Client) Token() string { return c.token }
+
+// Do sends a JSON request and decodes a JSON answer. in may be nil (no
+// body), an io.Reader (sent as application/octet-stream) or a value
+// encoded as JSON; out may be nil (answer discarded), an io.Writer (answer
+// copied) or a pointer to decode into.
+//
+// # Errors
+//
+// ErrNoDaemon when nothing listens at the api address (a stale api file
+// after a crash), *APIError for a non-2xx answer (matches ErrUnauthorized
+// for 401), the context's error when ctx ends.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	resp, err := c.send(ctx, method, path, in, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	switch o := out.(type) {
+	case nil:
+		_, err = io.Copy(io.Discard, resp.Body)
+	case io.Writer:
+		_, err = io.Copy(o, resp.Body)
+	default:
+		err = json.NewDecoder(resp.Body).Decode(out)
+		if err != nil {
+			err = fmt.Errorf("control API %s %s: bad answer: %w", method, path, err)
+		}
+	}
+	return err
+}
+
+func (c *Client) send(ctx context.Context, method, path string, in any, accept string) (*http.Response, error) {
+	var body io.Reader
+	ctype := ""
+	switch v := in.(type) {
+	case nil:
+	case io.Reader:
+		body, ctype = v, "application/octet-stream"
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		body, ctype = bytes.NewReader(b), "application/json"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("%w on repo %s (nothing answers at %s, the api file is stale); start one with `cloudless node`", ErrNoDaemon, c.repo, c.base)
+		}
+		return nil, fmt.Errorf("control API %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		var eb ErrorBody
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
+			eb.Error = strings.TrimSpace(string(b))
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			eb.Error = fmt.Sprintf("control API refused the token (%s); the daemon may have been started on another repo than %s", eb.Error, c.repo)
+		}
+		return nil, &APIError{Status: resp.StatusCode, Message: eb.Error}
+	}
+	return resp, nil
+}
+
+// Open sends a request and returns the answer body for streaming; the
+// caller closes it. Used for downloads (GET /v1/get/{cid}).
+func (c *Client) Open(ctx context.Context, method, path string, in any) (io.ReadCloser, error) {
+	resp, err := c.send(ctx, method, path, in, "")
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// ID returns the daemon's identity and real listen addresses.
+func (c *Client) ID(ctx context.Context) (ID, error) {
+	var v ID
+	return v, c.Do(ctx, http.MethodGet, "/v1/id", nil, &v)
+}
+
+// Status returns the daemon's status summary.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var v Status
+	return v, c.Do(ctx, http.MethodGet, "/v1/status", nil, &v)
+}
+
+// Peers lists connected peers.
+func (c *Client) Peers(ctx context.Context) ([]Peer, error) {
+	var v []Peer
+	return v, c.Do(ctx, http.MethodGet, "/v1/peers", nil, &v)
+}
+
+// Connect dials a peer by multiaddr (ending in /p2p/ID).
+func (c *Client) Connect(ctx context.Context, addr string) error {
+	return c.Do(ctx, http.MethodPost, "/v1/peers/connect", ConnectRequest{Addr: addr}, nil)
+}
+
+// Offers returns the offer book.
+func (c *Client) Offers(ctx context.Context) ([]Offer, error) {
+	var v []Offer
+	return v, c.Do(ctx, http.MethodGet, "/v1/offers", nil, &v)
+}
+
+// Jobs lists jobs, newest first.
+func (c *Client) Jobs(ctx context.Context) ([]Job, error) {
+	var v []Job
+	return v, c.Do(ctx, http.MethodGet, "/v1/jobs", nil, &v)
+}
+
+// Job returns one job.
+func (c *Client) Job(ctx context.Context, id string) (Job, error) {
+	var v Job
+	return v, c.Do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, &v)
+}
+
+// Run submits a job; spec is the job spec (DESIGN.md "Job spec") as any
+// value that encodes to its JSON form. It returns when the job is
+// accepted, not when it ends: follow it with Job or Events.
+func (c *Client) Run(ctx context.Context, spec any) (Job, error) {
+	var v Job
+	return v, c.Do(ctx, http.MethodPost, "/v1/jobs", spec, &v)
+}
+
+// Cancel cancels a job.
+func (c *Client) Cancel(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(id)+"/cancel", nil, nil)
+}
+
+// Wallet returns balances, earnings and spending.
+func (c *Client) Wallet(ctx context.Context) (Wallet, error) {
+	var v Wallet
+	return v, c.Do(ctx, http.MethodGet, "/v1/wallet", nil, &v)
+}
+
+// Withdraw takes amount wei (empty: all) out of the contract.
+func (c *Client) Withdraw(ctx context.Context, amount string) (WithdrawResult, error) {
+	var v WithdrawResult
+	return v, c.Do(ctx, http.MethodPost, "/v1/wallet/withdraw", WithdrawRequest{Amount: amount}, &v)
+}
+
+// Publish adds the bytes of r to the daemon's IPFS store as one UnixFS
+// file and returns its CID. name is informative (logs).
+func (c *Client) Publish(ctx context.Context, r io.Reader, name string) (PublishResult, error) {
+	var v PublishResult
+	p := "/v1/publish"
+	if name != "" {
+		p += "?name=" + url.QueryEscape(name)
+	}
+	return v, c.Do(ctx, http.MethodPost, p, r, &v)
+}
+
+// Get streams the content of a UnixFS file by CID (fetched from the
+// network when not local). The caller closes the reader.
+func (c *Client) Get(ctx context.Context, cid string) (io.ReadCloser, error) {
+	return c.Open(ctx, http.MethodGet, "/v1/get/"+url.PathEscape(cid), nil)
+}
+
+// Chain returns the settlement chain status.
+func (c *Client) Chain(ctx context.Context) (Chain, error) {
+	var v Chain
+	return v, c.Do(ctx, http.MethodGet, "/v1/chain", nil, &v)
+}
+
+// Events follows GET /v1/events and calls fn for each event until ctx ends,
+// the stream ends or fn returns an error (which Events returns).
+func (c *Client) Events(ctx context.Context, fn func(Event) error) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/events", nil, "text/event-stream")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var ev Event
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			return fmt.Errorf("control API events: bad event: %w", err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return sc.Err()
+}
