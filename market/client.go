@@ -402,12 +402,26 @@ func (c *Client) handleResult(ctx context.Context, from peer.ID, msg wire.Messag
 		}
 		return nil, nil
 	}
-	// Not in flight (we restarted): record it; Settle verifies and pays.
+	// Not in flight (we restarted): record it; Settle verifies and pays,
+	// or refunds a stopped job.
 	a := &j.Assigned[i]
 	a.ResultCID, a.OutputHash, a.ExitCode, a.Usage = r.ResultCID, r.OutputHash, r.ExitCode, r.Usage
 	a.State = StateSubmitted
+	if stoppedResult(r) {
+		a.State, a.Stopped, a.Error = StateFailed, true, r.Error
+	}
 	return nil, c.save(j)
 }
+
+// ErrStopped: the provider's sandbox stopped the job (a deadline, memory or
+// output limit, a trap); the client does not pay and refunds the escrow.
+var ErrStopped = errors.New("market: job stopped by the sandbox")
+
+// stoppedResult reports whether a Result is a failure report rather than a
+// result: an error and no output (wire.Result allows no CID only with an
+// Error). A provider sends it when its sandbox stopped the module and
+// commits nothing on chain.
+func stoppedResult(r *wire.Result) bool { return r.ResultCID == "" && r.Error != "" }
 
 func (c *Client) chainNow(ctx context.Context) (uint64, error) {
 	h, err := c.d.Settle.Backend().HeaderByNumber(ctx, nil)
@@ -777,6 +791,14 @@ loop:
 			pending--
 			a := &j.Assigned[i]
 			a.ResultCID, a.OutputHash, a.ExitCode, a.Usage, a.Error = r.res.ResultCID, r.res.OutputHash, r.res.ExitCode, r.res.Usage, r.res.Error
+			if stoppedResult(r.res) {
+				// The provider's sandbox stopped the module: nothing to
+				// fetch, accept or pay; Settle refunds the deal.
+				a.State, a.Stopped = StateFailed, true
+				c.emit(j.ID, StateFailed, "%s stopped the job: %s", short(r.from), r.res.Error)
+				_ = c.save(j)
+				continue
+			}
 			a.State = StateSubmitted
 			c.emit(j.ID, StateVerifying, "result from %s; fetching %s", short(r.from), r.res.ResultCID)
 			pdir := filepath.Join(dir, safeName(r.from.String()))
@@ -873,6 +895,13 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 		}
 	}
 	j.Paid = paid
+	if i := slices.IndexFunc(j.Assigned, func(a Assignment) bool { return a.Stopped }); winner == nil && i >= 0 {
+		a := j.Assigned[i]
+		err := fmt.Errorf("%w: %s", ErrStopped, a.Error)
+		j.Error, j.ExitCode = err.Error(), a.ExitCode
+		_ = c.setState(j, StateFailed, "%v; the escrow is refunded after the deal deadline", err)
+		return nil, err
+	}
 	if winner == nil {
 		err := ErrNoResult
 		if len(counts) > 0 || slices.ContainsFunc(j.Assigned, func(a Assignment) bool {

@@ -617,11 +617,18 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 			return // no output stored: the client's refund path applies
 		}
 		r.State = StateDone
+		if r.Stopped {
+			// The sandbox stopped the module (a limit or a trap): a failed
+			// job, not a result. Nothing is committed or claimed; the
+			// client refunds the escrow after the deal deadline.
+			r.State = StateFailed
+			log.Info("job stopped by the sandbox; not charging", "cause", r.Error)
+		}
 		if err := p.save(r); err != nil {
 			log.Error("journal", "err", err)
 			return
 		}
-		p.m.Job("provider", StateDone)
+		p.m.Job("provider", r.State)
 	}
 	if r.State == StateDone {
 		if r.PayMode == wire.PayEscrow {
@@ -661,6 +668,23 @@ func (p *Provider) run(ctx context.Context, r *ProviderJob) error {
 		return err
 	}
 	r.ExitCode, r.Usage, r.Error, r.OutputHash = x.exitCode, x.usage, x.errText, x.hash
+	if x.stopped {
+		// A failure result: the cause, a non-zero exit code, no output
+		// and no hash (wire allows no CID when Error is set).
+		r.Stopped = true
+		if r.ExitCode == 0 {
+			r.ExitCode = -1
+		}
+		r.Error = oneLine(r.Error)
+		r.OutputHash = [32]byte{}
+		res := &wire.Result{JobID: r.ID, Provider: p.d.Net.ID(), ExitCode: r.ExitCode, Usage: r.Usage, Error: r.Error}
+		sealed, err := p.d.Seal(res)
+		if err != nil {
+			return err
+		}
+		r.Result = sealed
+		return nil
+	}
 	cid, err := p.d.Content.AddDir(ctx, x.root)
 	if err != nil {
 		return fmt.Errorf("store output: %w", err)
@@ -683,6 +707,35 @@ type execution struct {
 	usage    wire.Usage
 	errText  string
 	hash     [32]byte
+	// stopped: the sandbox stopped or refused the module (a limit, a
+	// trap, an invalid module), as opposed to a host failure.
+	stopped bool
+}
+
+// sandboxStop reports whether err from Runner.Run is the sandbox stopping
+// or refusing the module: the job failed through the module's own fault,
+// not the host's (executor.ErrHost, ErrClosed, a context error).
+func sandboxStop(err error) bool {
+	if err == nil || errors.Is(err, executor.ErrHost) || errors.Is(err, executor.ErrClosed) {
+		return false
+	}
+	for _, e := range []error{executor.ErrDeadline, executor.ErrMemoryLimit, executor.ErrOutputLimit, executor.ErrModuleTooLarge,
+		executor.ErrStdinTooLarge, executor.ErrTrap, executor.ErrInvalidModule, executor.ErrMissingImport, executor.ErrNoStart} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// oneLine keeps the first line of s.
+func oneLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' || s[i] == '\r' {
+			return s[:i]
+		}
+	}
+	return s
 }
 
 // execJob fetches a job's module and inputs, runs it and lays out its
@@ -740,6 +793,7 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 				MaxModuleSize: maxModule},
 			Deterministic: s.Deterministic, Seed: seed,
 		})
+		x.stopped = sandboxStop(runErr)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err() // stopping: recovery re-runs the job
@@ -927,7 +981,7 @@ func (p *Provider) recover(ctx context.Context) error {
 		if err := jsonUnmarshal(v, &r); err != nil {
 			return err
 		}
-		if !r.State.Terminal() && (r.State != StateSubmitted || !r.Delivered) {
+		if !r.State.Terminal() && (r.State != StateSubmitted || !r.Delivered) || r.State == StateFailed && r.Stopped && !r.Delivered {
 			todo = append(todo, &r)
 		}
 		return nil

@@ -78,7 +78,11 @@ type ProviderJob struct {
 	Usage      wire.Usage `json:"usage"`
 	Result     []byte     `json:"result,omitempty"` // sealed wire.Result
 	Delivered  bool       `json:"delivered"`
-	ClaimAfter uint64     `json:"claim_after,omitempty"` // chain seconds
+	// Stopped: the sandbox stopped the module (a limit or a trap); the job
+	// failed, its Result carries the cause and no output, and nothing is
+	// committed or claimed (the client's escrow is refunded).
+	Stopped    bool   `json:"stopped,omitempty"`
+	ClaimAfter uint64 `json:"claim_after,omitempty"` // chain seconds
 
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -110,8 +114,11 @@ type Assignment struct {
 	ExitCode   int32                 `json:"exit_code"`
 	Usage      wire.Usage            `json:"usage"`
 	Verified   bool                  `json:"verified"` // output fetched and its hash matches
-	Error      string                `json:"error,omitempty"`
-	Latency    time.Duration         `json:"latency"` // bid round trip
+	// Stopped: the provider's sandbox stopped the job (Error says why); it
+	// is not paid and its escrow is refunded after the deal deadline.
+	Stopped bool          `json:"stopped,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Latency time.Duration `json:"latency"` // bid round trip
 }
 
 // Job is the client's durable record of one job.

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,8 +74,9 @@ daemons with different prices and a client daemon (throwaway repos in a temp
 directory, loopback only, port 0 everywhere), publishes the example functions,
 and runs jobs through the client's market: hello paid by escrow, sha256 paid
 through a payment channel (three jobs, one channel), wordfreq on two providers
-(redundancy 2) and a hostile module that loops forever and is stopped by the
-provider's sandbox. It prints what ran where, at what price, and the balances
+(redundancy 2) and a hostile module that loops forever, is stopped by the
+provider's sandbox and is refunded (the demo moves the dev chain's clock past
+the deal deadline). It prints what ran where, at what price, and the balances
 before and after, then shuts everything down.
 
 It is also a smoke test: it exits non-zero when any step does not behave as
@@ -492,6 +494,9 @@ func (d *demo) runJob(ctx context.Context, jb demoJob, cids map[string]string) d
 		}
 		return false, err
 	})
+	if err == nil && jb.hostile && cj.State == "failed" {
+		cj, err = d.awaitRefund(ctx, sub.ID)
+	}
 	row.TimeMS = time.Since(t0).Milliseconds()
 	row.State = cj.State
 	if err != nil {
@@ -549,19 +554,53 @@ func (d *demo) runJob(ctx context.Context, jb demoJob, cids map[string]string) d
 	return row
 }
 
+// awaitRefund follows a stopped escrow job to its refund. The client may
+// refund only after the deal deadline (job timeout + the client's result
+// margin, 60 s by default, in chain time), so the demo moves the dev
+// chain's clock past it instead of waiting, and then polls the client's
+// job until its settle loop (every 2 s) has refunded the deal.
+func (d *demo) awaitRefund(ctx context.Context, id string) (client.Job, error) {
+	var cj client.Job
+	actx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	// The dev chain refuses to move its clock while transactions are
+	// pending; retry until it does.
+	if err := pollUntil(actx, 50*time.Millisecond, func() (bool, error) {
+		err := d.chain.AdjustTime(2 * time.Minute)
+		return err == nil, err
+	}); err != nil {
+		return cj, fmt.Errorf("advance chain time past the deal deadline: %w", err)
+	}
+	d.say("  hostile loop stopped; chain time moved 2 min past the deal deadline so the client can refund")
+	err := pollUntil(actx, 100*time.Millisecond, func() (bool, error) {
+		var err error
+		cj, err = d.client().c.Job(actx, id)
+		return cj.State == "refunded", err
+	})
+	if err != nil {
+		return cj, fmt.Errorf("escrow not refunded within 20 s of the deadline: %w", err)
+	}
+	return cj, nil
+}
+
 // judgeHostile checks the infinite loop: the provider's sandbox must stop
-// it at its deadline, and the client must not pay for it.
+// it at its deadline, the client must not pay for it, and the escrow must
+// come back to the client.
 func (d *demo) judgeHostile(row demoRow, j *market.Job, cj client.Job) demoRow {
 	var why []string
 	for _, a := range j.Assigned {
-		if a.Error != "" {
+		if a.Error != "" && !slices.Contains(why, a.Error) && !strings.HasSuffix(j.Error, a.Error) {
 			why = append(why, a.Error)
 		}
 	}
 	if j.Error != "" {
-		why = append(why, j.Error)
+		why = append(why, strings.TrimPrefix(j.Error, "market: job stopped by the sandbox: "))
 	}
 	row.Result = "stopped: " + firstLine([]byte(strings.Join(why, "; ")))
+	if row.ExitCode == nil && j.ExitCode != 0 {
+		code := int(j.ExitCode) // the API reports exit codes of paid results only
+		row.ExitCode = &code
+	}
 	if len(why) == 0 && cj.ExitCode != nil {
 		row.Result = fmt.Sprintf("stopped: exit %d", *cj.ExitCode)
 	}
@@ -573,9 +612,11 @@ func (d *demo) judgeHostile(row demoRow, j *market.Job, cj client.Job) demoRow {
 		row.Problem = "the loop was not reported as stopped"
 	case j.Paid != nil && j.Paid.Sign() > 0:
 		row.Problem = fmt.Sprintf("the client was charged %s for a module the sandbox had to stop (%s)", fmtWei(j.Paid.String()), strings.TrimPrefix(row.Result, "stopped: "))
+	case cj.State != "refunded":
+		row.Problem = fmt.Sprintf("ended %s, want refunded (%s)", cj.State, strings.TrimPrefix(row.Result, "stopped: "))
 	}
 	if row.Problem == "" {
-		row.Result += " (client not charged)"
+		row.Result += "; escrow refunded, 0 paid"
 	}
 	row.OK = row.Problem == ""
 	return row

@@ -73,8 +73,8 @@ func TestDemo(t *testing.T) {
 	if rep.Rows[1].Channel == "" || rep.Rows[1].Providers[0] == rep.Rows[3].Providers[0] && rep.Rows[1].Channel != rep.Rows[3].Channel {
 		t.Errorf("channel jobs did not reuse one channel: %q %q", rep.Rows[1].Channel, rep.Rows[3].Channel)
 	}
-	if rep.Rows[5].PaidWei != "0" {
-		t.Errorf("hostile job charged %s wei", rep.Rows[5].PaidWei)
+	if h := rep.Rows[5]; h.PaidWei != "0" || h.State != "refunded" || !strings.Contains(h.Result, "deadline") {
+		t.Errorf("hostile job: paid %s wei, state %s, result %q; want 0, refunded, the deadline cause", h.PaidWei, h.State, h.Result)
 	}
 }
 
