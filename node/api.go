@@ -1,6 +1,7 @@
 package node
 
 import (
+	"archive/tar"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -11,14 +12,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cloudless-network/cloudless/node/client"
+	"github.com/cloudless-network/cloudless/storage"
 )
 
 // The control API serves these services. Each is a small interface so the
@@ -70,6 +77,28 @@ type ContentService interface {
 	Cat(ctx context.Context, cid string) (io.ReadCloser, error)
 }
 
+// TreeAdder is what a ContentService may add to publish directories (POST
+// /v1/publish?format=tar) and honour the hidden and pin options; without
+// it, format=tar answers 501 and the options are ignored.
+type TreeAdder interface {
+	AddTar(ctx context.Context, r io.Reader, name string, opts client.PublishOptions) (client.PublishResult, error)
+	AddRaw(ctx context.Context, r io.Reader, name string, opts client.PublishOptions) (client.PublishResult, error)
+}
+
+// SizedCatter is what a ContentService may add so GET /v1/get/{cid}
+// knows the file's size before streaming (Content-Length, max_size
+// refused with 413 before any byte is sent).
+type SizedCatter interface {
+	CatSize(ctx context.Context, cid string) (io.ReadCloser, int64, error)
+}
+
+// PinService answers /v1/pins; nil answers 503.
+type PinService interface {
+	Pins(ctx context.Context) ([]client.Pin, error)
+	Pin(ctx context.Context, cid string, recursive bool) error
+	Unpin(ctx context.Context, cid string, recursive bool) error
+}
+
 // ChainService answers GET /v1/chain.
 type ChainService interface {
 	Chain(ctx context.Context) client.Chain
@@ -83,7 +112,10 @@ type Services struct {
 	Jobs     JobService
 	Wallet   WalletService
 	Content  ContentService
-	Chain    ChainService
+	// Pins answers /v1/pins; when nil and Content implements PinService,
+	// Content answers them.
+	Pins  PinService
+	Chain ChainService
 	// Parts is reported by GET /v1/status.
 	Parts func() []client.Part
 	// Config is served by GET /v1/config (the daemon's effective config).
@@ -155,6 +187,9 @@ func (a *API) routes() {
 	m.Handle("POST /v1/wallet/withdraw", a.auth(a.postWithdraw))
 	m.Handle("POST /v1/publish", a.auth(a.postPublish))
 	m.Handle("GET /v1/get/{cid}", a.auth(a.getContent))
+	m.Handle("GET /v1/pins", a.auth(a.getPins))
+	m.Handle("POST /v1/pins/{cid}", a.auth(a.postPin))
+	m.Handle("DELETE /v1/pins/{cid}", a.auth(a.deletePin))
 	m.Handle("GET /v1/chain", a.auth(a.getChain))
 	m.Handle("GET /v1/events", a.auth(a.getEvents))
 	m.Handle("/v1/", a.auth(func(w http.ResponseWriter, r *http.Request) {
@@ -488,8 +523,26 @@ func (a *API) postPublish(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "storage")
 		return
 	}
+	q := r.URL.Query()
 	body := http.MaxBytesReader(w, r.Body, a.opts.MaxPublish)
-	res, err := a.svc.Content.Add(r.Context(), body, r.URL.Query().Get("name"))
+	var res client.PublishResult
+	var err error
+	opts := client.PublishOptions{Hidden: q.Get("hidden") == "true", NoPin: q.Get("pin") == "false"}
+	tr, _ := a.svc.Content.(TreeAdder)
+	switch {
+	case q.Get("format") == "tar" && tr != nil:
+		res, err = tr.AddTar(r.Context(), body, q.Get("name"), opts)
+	case q.Get("format") == "tar":
+		writeError(w, http.StatusNotImplemented, "this daemon cannot publish directories; publish offline with the daemon stopped")
+		return
+	case q.Get("format") != "" && q.Get("format") != "raw":
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: format %q: want raw or tar", ErrBadRequest, q.Get("format")))
+		return
+	case tr != nil:
+		res, err = tr.AddRaw(r.Context(), body, q.Get("name"), opts)
+	default:
+		res, err = a.svc.Content.Add(r.Context(), body, q.Get("name"))
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -507,7 +560,49 @@ func (a *API) getContent(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "storage")
 		return
 	}
-	rc, err := a.svc.Content.Cat(r.Context(), r.PathValue("cid"))
+	ctx := r.Context()
+	q := r.URL.Query()
+	if v := q.Get("timeout"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: timeout %q: want a positive duration such as 30s", ErrBadRequest, v))
+			return
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	var maxSize int64
+	if v := q.Get("max_size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("%s: max_size %q: want a byte count", ErrBadRequest, v))
+			return
+		}
+		maxSize = n
+	}
+	var rc io.ReadCloser
+	var err error
+	if sc, ok := a.svc.Content.(SizedCatter); ok {
+		var size int64
+		rc, size, err = sc.CatSize(ctx, r.PathValue("cid"))
+		if err == nil {
+			if maxSize > 0 && size > maxSize {
+				rc.Close()
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is %d bytes, above max_size %d", r.PathValue("cid"), size, maxSize))
+				return
+			}
+			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+		}
+	} else {
+		rc, err = a.svc.Content.Cat(ctx, r.PathValue("cid"))
+		if err == nil && maxSize > 0 {
+			rc = struct {
+				io.Reader
+				io.Closer
+			}{io.LimitReader(rc, maxSize), rc}
+		}
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -632,4 +727,223 @@ func ListenAPI(addr string, allowRemote bool) (net.Listener, error) {
 		return nil, fmt.Errorf("control API: listen on %s: %w (another daemon on this port? set --api-addr 127.0.0.1:0 for any free port)", addr, err)
 	}
 	return ln, nil
+}
+
+func (a *API) pinService() PinService {
+	if !isNil(a.svc.Pins) {
+		return a.svc.Pins
+	}
+	if ps, ok := a.svc.Content.(PinService); ok && !isNil(a.svc.Content) {
+		return ps
+	}
+	return nil
+}
+
+func (a *API) getPins(w http.ResponseWriter, r *http.Request) {
+	ps := a.pinService()
+	if ps == nil {
+		unavailable(w, "storage")
+		return
+	}
+	v, err := ps.Pins(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if v == nil {
+		v = []client.Pin{}
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (a *API) postPin(w http.ResponseWriter, r *http.Request) {
+	ps := a.pinService()
+	if ps == nil {
+		unavailable(w, "storage")
+		return
+	}
+	recursive := r.URL.Query().Get("direct") != "true"
+	if err := ps.Pin(r.Context(), r.PathValue("cid"), recursive); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, client.Pin{CID: r.PathValue("cid"), Type: pinType(recursive)})
+}
+
+func (a *API) deletePin(w http.ResponseWriter, r *http.Request) {
+	ps := a.pinService()
+	if ps == nil {
+		unavailable(w, "storage")
+		return
+	}
+	recursive := r.URL.Query().Get("direct") != "true"
+	if err := ps.Unpin(r.Context(), r.PathValue("cid"), recursive); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, client.Pin{CID: r.PathValue("cid"), Type: pinType(recursive)})
+}
+
+func pinType(recursive bool) string {
+	if recursive {
+		return "recursive"
+	}
+	return "direct"
+}
+
+// The store-backed contentService (parts_storage.go) also publishes
+// directories, reports sizes and manages pins for the control API.
+
+func (s contentService) AddRaw(ctx context.Context, r io.Reader, name string, opts client.PublishOptions) (client.PublishResult, error) {
+	cr := &countReader{r: r}
+	c, err := s.st.AddFile(ctx, cr, storage.WithPin(!opts.NoPin))
+	if err != nil {
+		return client.PublishResult{}, fmt.Errorf("publish %s: %w", name, err)
+	}
+	return client.PublishResult{CID: c.String(), Size: cr.n}, nil
+}
+
+// AddTar unpacks the tar stream r into a temporary directory (only
+// regular files, directories and symlinks; names must stay below the
+// root: os.Root refuses "..", absolute names and writes through
+// symlinks) and adds it with AddPath, so the CID is the one offline
+// `cloudless publish -r DIR` gives. The tar's entries are relative to DIR.
+func (s contentService) AddTar(ctx context.Context, r io.Reader, name string, opts client.PublishOptions) (client.PublishResult, error) {
+	tmp, err := os.MkdirTemp("", "cloudless-publish-")
+	if err != nil {
+		return client.PublishResult{}, fmt.Errorf("publish %s: %w", name, err)
+	}
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "d")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return client.PublishResult{}, err
+	}
+	size, err := untar(r, dir)
+	if err != nil {
+		return client.PublishResult{}, fmt.Errorf("%w: publish %s: %w", ErrBadRequest, name, err)
+	}
+	c, err := s.st.AddPath(ctx, dir, storage.WithHidden(opts.Hidden), storage.WithPin(!opts.NoPin))
+	if err != nil {
+		return client.PublishResult{}, fmt.Errorf("publish %s: %w", name, err)
+	}
+	return client.PublishResult{CID: c.String(), Size: size}, nil
+}
+
+// untar writes the tar stream r below dir and returns the bytes of file
+// content written.
+func untar(r io.Reader, dir string) (int64, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return 0, err
+	}
+	defer root.Close()
+	tr := tar.NewReader(r)
+	var total int64
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, fmt.Errorf("read tar: %w", err)
+		}
+		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
+		if name == "." {
+			continue
+		}
+		if !fs.ValidPath(name) {
+			return total, fmt.Errorf("unsafe tar entry %q", h.Name)
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := root.MkdirAll(name, 0o700); err != nil {
+				return total, err
+			}
+		case tar.TypeReg:
+			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return total, err
+			}
+			n, err := io.Copy(f, tr)
+			total += n
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return total, err
+			}
+		case tar.TypeSymlink:
+			if err := root.Symlink(h.Linkname, name); err != nil {
+				return total, err
+			}
+		default:
+			return total, fmt.Errorf("tar entry %q: type %q not supported (files, directories and symlinks only)", h.Name, h.Typeflag)
+		}
+	}
+}
+
+func (s contentService) CatSize(ctx context.Context, cidStr string) (io.ReadCloser, int64, error) {
+	c, err := parseCID(cidStr)
+	if err != nil {
+		return nil, 0, err
+	}
+	rc, size, err := s.st.Open(ctx, c)
+	if err != nil {
+		return nil, 0, contentErr(err)
+	}
+	return rc, size, nil
+}
+
+func parseCID(s string) (cid.Cid, error) {
+	c, err := cid.Decode(s)
+	if err != nil {
+		return cid.Undef, fmt.Errorf("%w: %q is not a CID: %v", ErrBadRequest, s, err)
+	}
+	return c, nil
+}
+
+func contentErr(err error) error {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, storage.ErrNotUnixFS):
+		return fmt.Errorf("%w: %w (the control API streams files only; stop the daemon to get directories)", ErrBadRequest, err)
+	case errors.Is(err, storage.ErrTimeout):
+		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	}
+	return err
+}
+
+func (s contentService) Pins(ctx context.Context) ([]client.Pin, error) {
+	ps, err := s.st.PinList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]client.Pin, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, client.Pin{CID: p.Cid.String(), Type: pinType(p.Recursive)})
+	}
+	return out, nil
+}
+
+func (s contentService) Pin(ctx context.Context, cidStr string, recursive bool) error {
+	c, err := parseCID(cidStr)
+	if err != nil {
+		return err
+	}
+	return contentErr(s.st.Pin(ctx, c, recursive))
+}
+
+func (s contentService) Unpin(ctx context.Context, cidStr string, recursive bool) error {
+	c, err := parseCID(cidStr)
+	if err != nil {
+		return err
+	}
+	if err := s.st.Unpin(ctx, c, recursive); err != nil {
+		if errors.Is(err, storage.ErrNotPinned) {
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return err
+	}
+	return nil
 }

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cloudless-network/cloudless/node/client"
+	"github.com/cloudless-network/cloudless/storage"
 )
 
 const testToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -274,5 +279,166 @@ func TestListenAPIRefusesRemote(t *testing.T) {
 	// A busy port is a clear error.
 	if _, err := ListenAPI(ln.Addr().String(), false); err == nil || !strings.Contains(err.Error(), "127.0.0.1:0") {
 		t.Fatalf("busy port: %v", err)
+	}
+}
+
+func newTestContent(t *testing.T) contentService {
+	t.Helper()
+	st, err := storage.Open(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return contentService{st}
+}
+
+func tarOf(t *testing.T, entries ...*tar.Header) *bytes.Buffer {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, h := range entries {
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			tw.Write(bytes.Repeat([]byte("x"), int(h.Size)))
+		}
+	}
+	tw.Close()
+	return &b
+}
+
+func apiStatus(t *testing.T, err error) int {
+	t.Helper()
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want an API error, got %v", err)
+	}
+	return ae.Status
+}
+
+// TestAPIPinsPublishTarGet covers /v1/pins, POST /v1/publish?format=tar
+// and the options of GET /v1/get/{cid} on a real store.
+func TestAPIPinsPublishTarGet(t *testing.T) {
+	ctx := context.Background()
+	cs := newTestContent(t)
+	c := newTestAPI(t, Services{Content: cs}, APIOptions{})
+
+	// No token: 401 on every new endpoint.
+	for _, mp := range [][2]string{{"GET", "/v1/pins"}, {"POST", "/v1/pins/x"}, {"DELETE", "/v1/pins/x"}, {"POST", "/v1/publish?format=tar"}} {
+		req, _ := http.NewRequest(mp[0], c.Addr()+mp[1], nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("%s %s without token: %d", mp[0], mp[1], resp.StatusCode)
+		}
+	}
+
+	data := bytes.Repeat([]byte("cloudless "), 50_000)
+	pub, err := c.PublishFile(ctx, bytes.NewReader(data), "f", client.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := cs.st.AddBytes(ctx, data)
+	if pub.CID != want.String() || pub.Size != int64(len(data)) {
+		t.Fatalf("publish: %+v, want %s", pub, want)
+	}
+	pins, err := c.Pins(ctx)
+	if err != nil || len(pins) != 1 || pins[0] != (client.Pin{CID: pub.CID, Type: "recursive"}) {
+		t.Fatalf("pins: %+v %v", pins, err)
+	}
+	if err := c.Unpin(ctx, pub.CID, false); err != nil {
+		t.Fatal(err)
+	}
+	if pins, _ := c.Pins(ctx); len(pins) != 0 {
+		t.Fatalf("pins after unpin: %+v", pins)
+	}
+	if err := c.Unpin(ctx, pub.CID, false); apiStatus(t, err) != 404 {
+		t.Errorf("unpin of an unpinned CID: %v", err)
+	}
+	if err := c.Pin(ctx, pub.CID, true); err != nil {
+		t.Fatal(err)
+	}
+	if pins, _ := c.Pins(ctx); len(pins) != 1 || pins[0].Type != "direct" {
+		t.Fatalf("pins after pin --direct: %+v", pins)
+	}
+	for _, err := range []error{c.Pin(ctx, "notacid", false), c.Unpin(ctx, "notacid", false)} {
+		if apiStatus(t, err) != 400 {
+			t.Errorf("bad CID: %v", err)
+		}
+	}
+	if _, _, err := c.GetFile(ctx, "notacid", client.GetOptions{}); apiStatus(t, err) != 400 {
+		t.Errorf("get of a bad CID: %v", err)
+	}
+	if _, err := c.PublishFile(ctx, bytes.NewReader(data), "f", client.PublishOptions{NoPin: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	// get: size known up front, max_size refused before streaming.
+	rc, size, err := c.GetFile(ctx, pub.CID, client.GetOptions{Timeout: 10 * time.Second, MaxSize: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if size != int64(len(data)) || !bytes.Equal(got, data) {
+		t.Fatalf("get: size %d, %d bytes", size, len(got))
+	}
+	if _, _, err := c.GetFile(ctx, pub.CID, client.GetOptions{MaxSize: 10}); apiStatus(t, err) != 413 {
+		t.Errorf("get above max_size: %v", err)
+	}
+	for _, q := range []string{"?timeout=soon", "?max_size=-1"} {
+		if err := c.Do(ctx, "GET", "/v1/get/"+pub.CID+q, nil, nil); apiStatus(t, err) != 400 {
+			t.Errorf("get%s: %v", q, err)
+		}
+	}
+
+	// A directory as a tar stream gets the CID AddPath gives the same tree.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "empty"), 0o755)
+	os.WriteFile(filepath.Join(dir, "sub", "a"), bytes.Repeat([]byte("x"), 3), 0o644)
+	os.Symlink("sub/a", filepath.Join(dir, "l"))
+	wantDir, err := cs.st.AddPath(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := tarOf(t,
+		&tar.Header{Typeflag: tar.TypeDir, Name: "sub/", Mode: 0o755},
+		&tar.Header{Typeflag: tar.TypeReg, Name: "sub/a", Size: 3, Mode: 0o644},
+		&tar.Header{Typeflag: tar.TypeDir, Name: "empty/", Mode: 0o755},
+		&tar.Header{Typeflag: tar.TypeSymlink, Name: "l", Linkname: "sub/a"},
+	)
+	dpub, err := c.PublishTar(ctx, tb, "tree", client.PublishOptions{})
+	if err != nil || dpub.CID != wantDir.String() || dpub.Size != 3 {
+		t.Fatalf("publish tar: %+v %v, want %s", dpub, err, wantDir)
+	}
+	if _, _, err := c.GetFile(ctx, dpub.CID, client.GetOptions{}); apiStatus(t, err) != 400 || !strings.Contains(err.Error(), "directory") {
+		t.Errorf("get of a directory: %v", err)
+	}
+	// Unsafe or unsupported entries are refused with 400.
+	for name, tb := range map[string]*bytes.Buffer{
+		"dotdot":   tarOf(t, &tar.Header{Typeflag: tar.TypeReg, Name: "../x", Size: 1}),
+		"absolute": tarOf(t, &tar.Header{Typeflag: tar.TypeReg, Name: "/tmp/x", Size: 1}),
+		"through symlink": tarOf(t, &tar.Header{Typeflag: tar.TypeSymlink, Name: "l", Linkname: "/tmp"},
+			&tar.Header{Typeflag: tar.TypeReg, Name: "l/x", Size: 1}),
+		"hard link": tarOf(t, &tar.Header{Typeflag: tar.TypeLink, Name: "h", Linkname: "x"}),
+		"not a tar": bytes.NewBufferString(strings.Repeat("garbage!", 200)),
+	} {
+		if _, err := c.PublishTar(ctx, tb, "bad", client.PublishOptions{}); apiStatus(t, err) != 400 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := c.Do(ctx, "POST", "/v1/publish?format=zip", strings.NewReader("x"), nil); apiStatus(t, err) != 400 {
+		t.Errorf("format=zip: %v", err)
+	}
+
+	// Without storage, the endpoints answer 503.
+	none := newTestAPI(t, Services{}, APIOptions{})
+	if _, err := none.Pins(ctx); apiStatus(t, err) != 503 {
+		t.Errorf("pins without storage: %v", err)
 	}
 }

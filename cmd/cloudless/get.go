@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -14,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudless-network/cloudless/executor"
+	"github.com/cloudless-network/cloudless/node/client"
 	"github.com/cloudless-network/cloudless/storage"
 )
 
@@ -29,7 +32,12 @@ current directory). Content already in the local store is read from it;
 with --peer MULTIADDR (repeatable) this command starts a temporary libp2p
 host, connects to those peers and fetches missing blocks over bitswap,
 verifying every block against its CID. The fetched content is cached in the
-repo (not pinned). Stops with an error after --timeout or above --max-size.`,
+repo (not pinned). Stops with an error after --timeout or above --max-size.
+
+While a daemon holds the repo (and no --peer is given), the daemon fetches
+the content from the network (its peers, the DHT) and streams it through
+the control API; this way works for files only: for a directory, stop the
+daemon or pass --peer.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cid.Decode(args[0])
@@ -48,6 +56,18 @@ repo (not pinned). Stops with an error after --timeout or above --max-size.`,
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
+			}
+			if dc, err := dialDaemon(g); err != nil {
+				return err
+			} else if dc != nil && len(peers) == 0 {
+				written, err := getViaAPI(ctx, dc, c, out, client.GetOptions{Timeout: timeout, MaxSize: int64(limit)})
+				if err == nil {
+					return printSaved(cmd, g, c, out, written)
+				}
+				if !errors.Is(err, client.ErrNoDaemon) {
+					return fmt.Errorf("get through the daemon: %w", err)
+				}
+				// stale api file: no daemon holds the repo, go on offline.
 			}
 			st, err := openStore(ctx, g)
 			if err != nil {
@@ -82,11 +102,7 @@ repo (not pinned). Stops with an error after --timeout or above --max-size.`,
 				}
 				return err
 			}
-			if g.json {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"cid": c.String(), "path": out, "bytes": written})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "saved %s to %s (%d bytes)\n", c, out, written)
-			return nil
+			return printSaved(cmd, g, c, out, written)
 		},
 	}
 	f := cmd.Flags()
@@ -122,4 +138,56 @@ func serveAndDial(ctx context.Context, st *storage.Store, peers []string) error 
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+func printSaved(cmd *cobra.Command, g *globalFlags, c cid.Cid, out string, written int64) error {
+	if g.json {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"cid": c.String(), "path": out, "bytes": written})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "saved %s to %s (%d bytes)\n", c, out, written)
+	return nil
+}
+
+// getViaAPI streams the file c from the daemon into out, which must not
+// exist; the partial file is removed on error. The byte count is checked
+// against maxSize here too and against the size the daemon declared.
+func getViaAPI(ctx context.Context, dc *client.Client, c cid.Cid, out string, opts client.GetOptions) (int64, error) {
+	rc, size, err := dc.GetFile(ctx, c.String(), opts)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	var r io.Reader = rc
+	if opts.MaxSize > 0 {
+		r = io.LimitReader(rc, opts.MaxSize+1)
+	}
+	var bar *progressbar.ProgressBar
+	var w io.Writer = f
+	if stderrTTY() {
+		bar = progressbar.DefaultBytes(size, "fetching")
+		w = io.MultiWriter(f, bar)
+	}
+	n, err := io.Copy(w, r)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	switch {
+	case err != nil:
+	case opts.MaxSize > 0 && n > opts.MaxSize:
+		err = fmt.Errorf("%s is larger than --max-size %d bytes", c, opts.MaxSize)
+	case size >= 0 && n != size:
+		err = fmt.Errorf("%s: got %d bytes, the daemon announced %d", c, n, size)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out)
+		return 0, err
+	}
+	return n, nil
 }

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"archive/tar"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/cloudless-network/cloudless/node/client"
 	"github.com/cloudless-network/cloudless/storage"
 )
 
@@ -31,7 +36,10 @@ prints ('ipfs add -r --cid-version=1 DIR' for -r): CIDv1, raw leaves,
 256 KiB chunks, balanced DAG; dot files are skipped unless --hidden.
 
 Works offline on the repo when no daemon runs; the daemon announces the CID
-when it next starts (pinned content is provided at start).`,
+when it next starts (pinned content is provided at start). While a daemon
+holds the repo, the content is sent to it through the control API (a
+directory as a tar stream) and it announces the CID at once; the CID is
+the same either way.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
@@ -43,6 +51,23 @@ when it next starts (pinned content is provided at start).`,
 				return fmt.Errorf("%s is a directory; use -r to publish it", path)
 			}
 			total := inputSize(path, hidden)
+			name := filepath.Base(filepath.Clean(path))
+			if c, err := dialDaemon(g); err != nil {
+				return err
+			} else if c != nil {
+				res, err := publishViaAPI(cmd.Context(), c, path, name, st0.IsDir(), client.PublishOptions{Hidden: hidden, NoPin: noPin})
+				if err == nil {
+					pc, err := cid.Decode(res.CID)
+					if err != nil {
+						return fmt.Errorf("daemon answered a bad CID %q: %w", res.CID, err)
+					}
+					return printPublished(cmd, g, quiet, pc, name, total)
+				}
+				if !errors.Is(err, client.ErrNoDaemon) {
+					return fmt.Errorf("publish through the daemon: %w", err)
+				}
+				// stale api file: no daemon holds the repo, go on offline.
+			}
 			store, err := openStore(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -62,7 +87,7 @@ when it next starts (pinned content is provided at start).`,
 			if err != nil {
 				return err
 			}
-			return printPublished(cmd, g, quiet, c, filepath.Base(filepath.Clean(path)), total)
+			return printPublished(cmd, g, quiet, c, name, total)
 		},
 	}
 	f := cmd.Flags()
@@ -117,3 +142,96 @@ func inputSize(path string, hidden bool) int64 {
 
 // stderrTTY reports whether stderr is a terminal (progress bars go there).
 func stderrTTY() bool { return term.IsTerminal(int(os.Stderr.Fd())) }
+
+// dialDaemon returns a control API client when a daemon holds the repo,
+// nil when none does (commands then open the store directly).
+func dialDaemon(g *globalFlags) (*client.Client, error) {
+	c, err := client.DialAPI(g.repoPath())
+	if errors.Is(err, client.ErrNoDaemon) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// publishViaAPI sends a file's bytes, or a directory as a tar stream, to
+// the daemon.
+func publishViaAPI(ctx context.Context, c *client.Client, path, name string, dir bool, opts client.PublishOptions) (client.PublishResult, error) {
+	if !dir {
+		f, err := os.Open(path)
+		if err != nil {
+			return client.PublishResult{}, err
+		}
+		defer f.Close()
+		return c.PublishFile(ctx, f, name, opts)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := writeTar(pw, path, opts.Hidden)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	res, err := c.PublishTar(ctx, pr, name, opts)
+	pr.CloseWithError(errors.New("request ended"))
+	if terr := <-done; terr != nil && err == nil {
+		err = terr
+	}
+	return res, err
+}
+
+// writeTar writes the tree below dir to w with names relative to dir:
+// directories (empty ones too), regular files and symlinks (not followed),
+// skipping dot files unless hidden, as AddPath does.
+func writeTar(w io.Writer, dir string, hidden bool) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		if !hidden && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: rel + "/", Mode: 0o755})
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: rel, Linkname: target, Mode: 0o777})
+		case d.Type().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel, Size: st.Size(), Mode: 0o644}); err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			return err
+		default:
+			return fmt.Errorf("%s: not a file, directory or symlink", p)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}

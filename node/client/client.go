@@ -314,3 +314,84 @@ func (c *Client) Events(ctx context.Context, fn func(Event) error) error {
 	}
 	return sc.Err()
 }
+
+// PublishFile adds the bytes of r as one UnixFS file with opts (the CID is
+// the one offline `cloudless publish FILE` gives).
+func (c *Client) PublishFile(ctx context.Context, r io.Reader, name string, opts PublishOptions) (PublishResult, error) {
+	var v PublishResult
+	return v, c.Do(ctx, http.MethodPost, publishPath("raw", name, opts), r, &v)
+}
+
+// PublishTar adds the directory sent as the tar stream r (entries relative
+// to the directory; files, directories and symlinks only) and returns its
+// CID, the one offline `cloudless publish -r DIR` gives.
+func (c *Client) PublishTar(ctx context.Context, r io.Reader, name string, opts PublishOptions) (PublishResult, error) {
+	var v PublishResult
+	return v, c.Do(ctx, http.MethodPost, publishPath("tar", name, opts), r, &v)
+}
+
+func publishPath(format, name string, opts PublishOptions) string {
+	q := url.Values{"format": {format}}
+	if name != "" {
+		q.Set("name", name)
+	}
+	if opts.Hidden {
+		q.Set("hidden", "true")
+	}
+	if opts.NoPin {
+		q.Set("pin", "false")
+	}
+	return "/v1/publish?" + q.Encode()
+}
+
+// GetOptions are the query options of GET /v1/get/{cid}.
+type GetOptions struct {
+	Timeout time.Duration // the daemon gives up fetching after this long (0: no limit)
+	MaxSize int64         // refuse files larger than this many bytes (0: no cap)
+}
+
+// GetFile streams the UnixFS file cid and returns its size as the daemon
+// declared it (-1 when unknown). The caller closes the reader.
+func (c *Client) GetFile(ctx context.Context, cid string, opts GetOptions) (io.ReadCloser, int64, error) {
+	q := url.Values{}
+	if opts.Timeout > 0 {
+		q.Set("timeout", opts.Timeout.String())
+	}
+	if opts.MaxSize > 0 {
+		q.Set("max_size", fmt.Sprint(opts.MaxSize))
+	}
+	p := "/v1/get/" + url.PathEscape(cid)
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	resp, err := c.send(ctx, http.MethodGet, p, nil, "")
+	if err != nil {
+		return nil, 0, err
+	}
+	return resp.Body, resp.ContentLength, nil
+}
+
+// Pins lists the pinned roots.
+func (c *Client) Pins(ctx context.Context) ([]Pin, error) {
+	var v []Pin
+	return v, c.Do(ctx, http.MethodGet, "/v1/pins", nil, &v)
+}
+
+// Pin pins cid, recursively unless direct; its blocks must be local or
+// fetchable by the daemon.
+func (c *Client) Pin(ctx context.Context, cid string, direct bool) error {
+	return c.Do(ctx, http.MethodPost, pinPath(cid, direct), nil, nil)
+}
+
+// Unpin removes the pin on cid (recursive unless direct).
+func (c *Client) Unpin(ctx context.Context, cid string, direct bool) error {
+	return c.Do(ctx, http.MethodDelete, pinPath(cid, direct), nil, nil)
+}
+
+func pinPath(cid string, direct bool) string {
+	p := "/v1/pins/" + url.PathEscape(cid)
+	if direct {
+		p += "?direct=true"
+	}
+	return p
+}

@@ -152,3 +152,15 @@ type Event struct {
 type ErrorBody struct {
 	Error string `json:"error"`
 }
+
+// PublishOptions are the query options of POST /v1/publish.
+type PublishOptions struct {
+	Hidden bool // include dot files of a directory (format=tar)
+	NoPin  bool // do not pin the added root
+}
+
+// Pin is one entry of GET /v1/pins.
+type Pin struct {
+	CID  string `json:"cid"`
+	Type string `json:"type"` // recursive or direct
+}
