@@ -60,7 +60,15 @@ daemon or pass --peer.`,
 			if dc, err := dialDaemon(g); err != nil {
 				return err
 			} else if dc != nil && len(peers) == 0 {
-				written, err := getViaAPI(ctx, dc, c, out, client.GetOptions{Timeout: timeout, MaxSize: int64(limit)})
+				// The daemon applies --timeout and answers 504 with why;
+				// the grace lets that answer arrive.
+				actx := cmd.Context()
+				if timeout > 0 {
+					var cancel context.CancelFunc
+					actx, cancel = context.WithTimeout(actx, timeout+5*time.Second)
+					defer cancel()
+				}
+				written, err := getViaAPI(actx, dc, c, out, client.GetOptions{Timeout: timeout, MaxSize: int64(limit)}, stderrTTY() && !g.json)
 				if err == nil {
 					return printSaved(cmd, g, c, out, written)
 				}
@@ -151,7 +159,7 @@ func printSaved(cmd *cobra.Command, g *globalFlags, c cid.Cid, out string, writt
 // getViaAPI streams the file c from the daemon into out, which must not
 // exist; the partial file is removed on error. The byte count is checked
 // against maxSize here too and against the size the daemon declared.
-func getViaAPI(ctx context.Context, dc *client.Client, c cid.Cid, out string, opts client.GetOptions) (int64, error) {
+func getViaAPI(ctx context.Context, dc *client.Client, c cid.Cid, out string, opts client.GetOptions, showBar bool) (int64, error) {
 	rc, size, err := dc.GetFile(ctx, c.String(), opts)
 	if err != nil {
 		return 0, err
@@ -167,7 +175,7 @@ func getViaAPI(ctx context.Context, dc *client.Client, c cid.Cid, out string, op
 	}
 	var bar *progressbar.ProgressBar
 	var w io.Writer = f
-	if stderrTTY() {
+	if showBar {
 		bar = progressbar.DefaultBytes(size, "fetching")
 		w = io.MultiWriter(f, bar)
 	}
