@@ -1,7 +1,6 @@
 package node
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -90,6 +88,14 @@ type TreeAdder interface {
 // refused with 413 before any byte is sent).
 type SizedCatter interface {
 	CatSize(ctx context.Context, cid string) (io.ReadCloser, int64, error)
+}
+
+// TreeGetter is what a ContentService may add so GET /v1/get/{cid}?dir=tar
+// can answer a directory with a tar stream of it: Tree fetches the whole
+// tree (at most maxSize bytes of files when maxSize > 0) into a temporary
+// directory and returns it with a cleanup func.
+type TreeGetter interface {
+	Tree(ctx context.Context, cid string, maxSize int64) (dir string, cleanup func(), err error)
 }
 
 // PinService answers /v1/pins; nil answers 503.
@@ -298,12 +304,17 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		code = http.StatusGatewayTimeout
+	case errors.Is(err, errTooLargeAPI):
+		code = http.StatusRequestEntityTooLarge
 	}
 	if code == http.StatusInternalServerError {
 		a.log.Warn("control API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeError(w, code, err.Error())
 }
+
+// errTooLargeAPI marks content over the request's max_size (413).
+var errTooLargeAPI = errors.New("over max_size")
 
 func unavailable(w http.ResponseWriter, what string) {
 	writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s: %s is not running in this daemon", ErrUnavailable, what))
@@ -603,6 +614,23 @@ func (a *API) getContent(w http.ResponseWriter, r *http.Request) {
 			}{io.LimitReader(rc, maxSize), rc}
 		}
 	}
+	if tg, ok := a.svc.Content.(TreeGetter); ok && err != nil && errors.Is(err, storage.ErrNotUnixFS) && q.Get("dir") == "tar" {
+		// Not a file: with dir=tar, answer a directory as a tar stream.
+		// The tree is fetched (and capped) before the first byte is sent,
+		// so a failure still gets a status and a one-line reason.
+		dir, cleanup, terr := tg.Tree(ctx, r.PathValue("cid"), maxSize)
+		if terr != nil {
+			a.fail(w, r, terr)
+			return
+		}
+		defer cleanup()
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if err := client.WriteTar(w, dir); err != nil {
+			a.log.Debug("control API: get of a directory aborted", "cid", r.PathValue("cid"), "err", err)
+		}
+		return
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -818,7 +846,7 @@ func (s contentService) AddTar(ctx context.Context, r io.Reader, name string, op
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return client.PublishResult{}, err
 	}
-	size, err := untar(r, dir)
+	size, err := client.Untar(r, dir, 0)
 	if err != nil {
 		return client.PublishResult{}, fmt.Errorf("%w: publish %s: %w", ErrBadRequest, name, err)
 	}
@@ -829,57 +857,28 @@ func (s contentService) AddTar(ctx context.Context, r io.Reader, name string, op
 	return client.PublishResult{CID: c.String(), Size: size}, nil
 }
 
-// untar writes the tar stream r below dir and returns the bytes of file
-// content written.
-func untar(r io.Reader, dir string) (int64, error) {
-	root, err := os.OpenRoot(dir)
+// Tree fetches the UnixFS tree cid into a temporary directory for a
+// dir=tar answer.
+func (s contentService) Tree(ctx context.Context, cidStr string, maxSize int64) (string, func(), error) {
+	c, err := parseCID(cidStr)
 	if err != nil {
-		return 0, err
+		return "", nil, err
 	}
-	defer root.Close()
-	tr := tar.NewReader(r)
-	var total int64
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		}
-		if err != nil {
-			return total, fmt.Errorf("read tar: %w", err)
-		}
-		name := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		if name == "." {
-			continue
-		}
-		if !fs.ValidPath(name) {
-			return total, fmt.Errorf("unsafe tar entry %q", h.Name)
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o700); err != nil {
-				return total, err
-			}
-		case tar.TypeReg:
-			f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return total, err
-			}
-			n, err := io.Copy(f, tr)
-			total += n
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return total, err
-			}
-		case tar.TypeSymlink:
-			if err := root.Symlink(h.Linkname, name); err != nil {
-				return total, err
-			}
-		default:
-			return total, fmt.Errorf("tar entry %q: type %q not supported (files, directories and symlinks only)", h.Name, h.Typeflag)
-		}
+	tmp, err := os.MkdirTemp("", "cloudless-get-")
+	if err != nil {
+		return "", nil, err
 	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	dir := filepath.Join(tmp, "d")
+	if err := s.st.Get(ctx, c, dir, maxSize, nil); err != nil {
+		cleanup()
+		var tl *storage.TooLargeError
+		if errors.As(err, &tl) || errors.Is(err, storage.ErrTooLarge) {
+			return "", nil, fmt.Errorf("%w: %w", errTooLargeAPI, err)
+		}
+		return "", nil, contentErr(err)
+	}
+	return dir, cleanup, nil
 }
 
 func (s contentService) CatSize(ctx context.Context, cidStr string) (io.ReadCloser, int64, error) {

@@ -88,8 +88,7 @@ func TestCLIStorageThroughDaemon(t *testing.T) {
 		t.Errorf("publish --json: %+v %v", pub, err)
 	}
 
-	// get round-trips the bytes; directories and --max-size are refused
-	// in one line.
+	// get round-trips the bytes; --max-size is refused in one line.
 	out := filepath.Join(tmp, "out")
 	if got := run("get", fileCID, "-o", out); !strings.HasPrefix(got, "saved "+fileCID) {
 		t.Errorf("get: %q", got)
@@ -97,8 +96,25 @@ func TestCLIStorageThroughDaemon(t *testing.T) {
 	if b, _ := os.ReadFile(out); string(b) != string(data) {
 		t.Errorf("get wrote %d bytes, want %d", len(b), len(data))
 	}
-	_, errOut, code := nodeCLI(t, repo, "get", dirCID, "-o", filepath.Join(tmp, "outdir"))
-	nodeOneLineError(t, errOut, code, "directory")
+	// A directory comes back as a tree that publishes to the same CID.
+	outdir := filepath.Join(tmp, "outdir")
+	if got := run("get", dirCID, "-o", outdir); !strings.HasPrefix(got, "saved "+dirCID) {
+		t.Errorf("get of a directory: %q", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(outdir, "sub", "b.txt")); string(b) != string(data) {
+		t.Errorf("get of a directory wrote sub/b.txt with %d bytes, want %d", len(b), len(data))
+	}
+	if l, err := os.Readlink(filepath.Join(outdir, "link")); err != nil || l != "sub/b.txt" {
+		t.Errorf("get of a directory: link = %q, %v", l, err)
+	}
+	if got, errOut, code := nodeCLI(t, offline, "publish", "-r", outdir); code != 0 || strings.Fields(got)[1] != dirCID {
+		t.Errorf("the fetched directory publishes as %q (%s), want %s", got, errOut, dirCID)
+	}
+	_, errOut, code := nodeCLI(t, repo, "get", dirCID, "-o", filepath.Join(tmp, "smalldir"), "--max-size", "4B")
+	nodeOneLineError(t, errOut, code, "max")
+	if _, err := os.Stat(filepath.Join(tmp, "smalldir")); !os.IsNotExist(err) {
+		t.Errorf("get of a directory over --max-size left %v", err)
+	}
 	_, errOut, code = nodeCLI(t, repo, "get", fileCID, "-o", filepath.Join(tmp, "small"), "--max-size", "4B")
 	nodeOneLineError(t, errOut, code, "max_size")
 	if _, err := os.Stat(filepath.Join(tmp, "small")); !os.IsNotExist(err) {

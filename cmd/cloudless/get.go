@@ -36,8 +36,9 @@ repo (not pinned). Stops with an error after --timeout or above --max-size.
 
 While a daemon holds the repo (and no --peer is given), the daemon fetches
 the content from the network (its peers, the DHT) and streams it through
-the control API; this way works for files only: for a directory, stop the
-daemon or pass --peer.`,
+the control API: a file as it is, a directory as a tar stream that is
+unpacked below PATH (files, directories and symlinks only; nothing is
+written outside PATH).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := cid.Decode(args[0])
@@ -160,11 +161,24 @@ func printSaved(cmd *cobra.Command, g *globalFlags, c cid.Cid, out string, writt
 // exist; the partial file is removed on error. The byte count is checked
 // against maxSize here too and against the size the daemon declared.
 func getViaAPI(ctx context.Context, dc *client.Client, c cid.Cid, out string, opts client.GetOptions, showBar bool) (int64, error) {
-	rc, size, err := dc.GetFile(ctx, c.String(), opts)
+	rc, size, isTar, err := dc.Fetch(ctx, c.String(), opts)
 	if err != nil {
 		return 0, err
 	}
 	defer rc.Close()
+	if isTar {
+		// A directory: the daemon fetched the whole tree (capped at
+		// --max-size) and streams it as a tar.
+		if err := os.Mkdir(out, 0o755); err != nil {
+			return 0, err
+		}
+		n, err := client.Untar(rc, out, opts.MaxSize)
+		if err != nil {
+			os.RemoveAll(out)
+			return 0, fmt.Errorf("%s: %w", c, err)
+		}
+		return n, nil
+	}
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return 0, err

@@ -371,6 +371,24 @@ func (c *Client) GetFile(ctx context.Context, cid string, opts GetOptions) (io.R
 	return resp.Body, resp.ContentLength, nil
 }
 
+// Fetch is GetFile that also takes directories: a directory comes back as
+// a tar stream of its tree (names relative to it), with isTar set; write
+// it out with Untar.
+func (c *Client) Fetch(ctx context.Context, cid string, opts GetOptions) (rc io.ReadCloser, size int64, isTar bool, err error) {
+	q := url.Values{"dir": {"tar"}}
+	if opts.Timeout > 0 {
+		q.Set("timeout", opts.Timeout.String())
+	}
+	if opts.MaxSize > 0 {
+		q.Set("max_size", fmt.Sprint(opts.MaxSize))
+	}
+	resp, err := c.send(ctx, http.MethodGet, "/v1/get/"+url.PathEscape(cid)+"?"+q.Encode(), nil, "")
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return resp.Body, resp.ContentLength, resp.Header.Get("Content-Type") == "application/x-tar", nil
+}
+
 // Pins lists the pinned roots.
 func (c *Client) Pins(ctx context.Context) ([]Pin, error) {
 	var v []Pin
