@@ -840,7 +840,11 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 		// Close stopped the module (or closed the runtime under it, which
 		// looks like a clean exit 0 to wazero): never report that as success.
 		return res, ErrClosed
-	case cause != nil && ctx.Err() != nil:
+	case ctx.Err() != nil:
+		// The caller gave up. The guest may have exited on its own in the
+		// meantime (say, on the read error a cancelled stdin returned)
+		// before it reached a stop check, so look at the caller's ctx
+		// itself, not only at how the run ended.
 		return res, context.Cause(ctx)
 	case ierr == nil:
 		return res, nil

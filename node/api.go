@@ -626,7 +626,7 @@ func (a *API) getContent(w http.ResponseWriter, r *http.Request) {
 		defer cleanup()
 		w.Header().Set("Content-Type", "application/x-tar")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if err := client.WriteTar(w, dir); err != nil {
+		if err := client.WriteTar(w, dir, true); err != nil {
 			a.log.Debug("control API: get of a directory aborted", "cid", r.PathValue("cid"), "err", err)
 		}
 		return

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,7 +54,11 @@ the same either way.`,
 			if c, err := dialDaemon(g); err != nil {
 				return err
 			} else if c != nil {
-				res, err := publishViaAPI(cmd.Context(), c, path, name, st0.IsDir(), client.PublishOptions{Hidden: hidden, NoPin: noPin})
+				var bar *progressbar.ProgressBar
+				if !quiet && total >= progressMin && stderrTTY() {
+					bar = progressbar.DefaultBytes(total, "publishing")
+				}
+				res, err := publishViaAPI(cmd.Context(), c, path, name, st0.IsDir(), client.PublishOptions{Hidden: hidden, NoPin: noPin}, bar)
 				if err == nil {
 					pc, err := cid.Decode(res.CID)
 					if err != nil {
@@ -155,23 +158,26 @@ func dialDaemon(g *globalFlags) (*client.Client, error) {
 
 // publishViaAPI sends a file's bytes, or a directory as a tar stream, to
 // the daemon.
-func publishViaAPI(ctx context.Context, c *client.Client, path, name string, dir bool, opts client.PublishOptions) (client.PublishResult, error) {
+func publishViaAPI(ctx context.Context, c *client.Client, path, name string, dir bool, opts client.PublishOptions, bar *progressbar.ProgressBar) (client.PublishResult, error) {
+	if bar != nil {
+		defer bar.Finish()
+	}
 	if !dir {
 		f, err := os.Open(path)
 		if err != nil {
 			return client.PublishResult{}, err
 		}
 		defer f.Close()
-		return c.PublishFile(ctx, f, name, opts)
+		return c.PublishFile(ctx, withBar(f, bar), name, opts)
 	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := writeTar(pw, path, opts.Hidden)
+		err := client.WriteTar(pw, path, opts.Hidden)
 		pw.CloseWithError(err)
 		done <- err
 	}()
-	res, err := c.PublishTar(ctx, pr, name, opts)
+	res, err := c.PublishTar(ctx, withBar(pr, bar), name, opts)
 	pr.CloseWithError(errors.New("request ended"))
 	if terr := <-done; terr != nil && err == nil {
 		err = terr
@@ -179,59 +185,10 @@ func publishViaAPI(ctx context.Context, c *client.Client, path, name string, dir
 	return res, err
 }
 
-// writeTar writes the tree below dir to w with names relative to dir:
-// directories (empty ones too), regular files and symlinks (not followed),
-// skipping dot files unless hidden, as AddPath does.
-func writeTar(w io.Writer, dir string, hidden bool) error {
-	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == dir {
-			return nil
-		}
-		if !hidden && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		switch {
-		case d.IsDir():
-			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: rel + "/", Mode: 0o755})
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: rel, Linkname: target, Mode: 0o777})
-		case d.Type().IsRegular():
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			st, err := f.Stat()
-			if err != nil {
-				return err
-			}
-			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel, Size: st.Size(), Mode: 0o644}); err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			return err
-		default:
-			return fmt.Errorf("%s: not a file, directory or symlink", p)
-		}
-	})
-	if err != nil {
-		return err
+// withBar counts what r yields on bar (nil: r as it is).
+func withBar(r io.Reader, bar *progressbar.ProgressBar) io.Reader {
+	if bar == nil {
+		return r
 	}
-	return tw.Close()
+	return io.TeeReader(r, bar)
 }

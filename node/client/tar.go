@@ -79,51 +79,56 @@ func Untar(r io.Reader, dir string, maxSize int64) (int64, error) {
 	}
 }
 
-// WriteTar writes the tree below dir to w as a tar stream with names
-// relative to dir: directories, regular files and symlinks (not followed).
-func WriteTar(w io.Writer, dir string) error {
+// WriteTar writes the tree below dir to w with names relative to dir:
+// directories (empty ones too), regular files and symlinks (not followed),
+// skipping dot files unless hidden, as AddPath does.
+func WriteTar(w io.Writer, dir string, hidden bool) error {
 	tw := tar.NewWriter(w)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		} else if !info.Mode().IsRegular() && !info.IsDir() {
-			return fmt.Errorf("%s: not a file, directory or symlink", rel)
-		}
-		h, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		h.Name = filepath.ToSlash(rel)
-		if info.IsDir() {
-			h.Name += "/"
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
+		if p == dir {
 			return nil
 		}
-		f, err := os.Open(p)
+		if !hidden && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: rel + "/", Mode: 0o755})
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: rel, Linkname: target, Mode: 0o777})
+		case d.Type().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			if err != nil {
+				return err
+			}
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: rel, Size: st.Size(), Mode: 0o644}); err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			return err
+		default:
+			return fmt.Errorf("%s: not a file, directory or symlink", p)
+		}
 	})
 	if err != nil {
 		return err
