@@ -105,6 +105,16 @@ type PinService interface {
 	Unpin(ctx context.Context, cid string, recursive bool) error
 }
 
+// RepoService is what a ContentService may add to answer the CAR and
+// repo maintenance endpoints (GET /v1/car/{cid}, POST /v1/car, POST
+// /v1/repo/verify, POST /v1/repo/gc); without it they answer 503.
+type RepoService interface {
+	ExportCAR(ctx context.Context, cid string, w io.Writer) error
+	ImportCAR(ctx context.Context, r io.Reader) ([]string, error)
+	RepoVerify(ctx context.Context) (client.VerifyReport, error)
+	RepoGC(ctx context.Context) (int, error)
+}
+
 // ChainService answers GET /v1/chain.
 type ChainService interface {
 	Chain(ctx context.Context) client.Chain
@@ -196,6 +206,10 @@ func (a *API) routes() {
 	m.Handle("GET /v1/pins", a.auth(a.getPins))
 	m.Handle("POST /v1/pins/{cid}", a.auth(a.postPin))
 	m.Handle("DELETE /v1/pins/{cid}", a.auth(a.deletePin))
+	m.Handle("GET /v1/car/{cid}", a.auth(a.getCAR))
+	m.Handle("POST /v1/car", a.auth(a.postCAR))
+	m.Handle("POST /v1/repo/verify", a.auth(a.postRepoVerify))
+	m.Handle("POST /v1/repo/gc", a.auth(a.postRepoGC))
 	m.Handle("GET /v1/chain", a.auth(a.getChain))
 	m.Handle("GET /v1/events", a.auth(a.getEvents))
 	m.Handle("/v1/", a.auth(func(w http.ResponseWriter, r *http.Request) {
@@ -817,6 +831,166 @@ func pinType(recursive bool) string {
 		return "recursive"
 	}
 	return "direct"
+}
+
+func (a *API) repoService(w http.ResponseWriter) RepoService {
+	rs, ok := a.svc.Content.(RepoService)
+	if !ok || isNil(a.svc.Content) {
+		unavailable(w, "storage")
+		return nil
+	}
+	return rs
+}
+
+// getCAR exports the DAG under {cid} into a temporary file first, so a
+// failure (bad CID, blocks not found) still gets a status and a reason,
+// then streams it with its Content-Length.
+func (a *API) getCAR(w http.ResponseWriter, r *http.Request) {
+	rs := a.repoService(w)
+	if rs == nil {
+		return
+	}
+	if _, err := parseCID(r.PathValue("cid")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	f, err := os.CreateTemp("", "cloudless-car-")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := rs.ExportCAR(r.Context(), r.PathValue("cid"), f); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// The CAR writer may write at offsets: take the size from the file.
+	fi, err := f.Stat()
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+	if _, err := io.Copy(w, f); err != nil {
+		a.log.Debug("control API: car export aborted", "cid", r.PathValue("cid"), "err", err)
+	}
+}
+
+func (a *API) postCAR(w http.ResponseWriter, r *http.Request) {
+	rs := a.repoService(w)
+	if rs == nil {
+		return
+	}
+	// The store reports a cut body as a bad CAR; the reader remembers
+	// whether the cap cut it.
+	body := &capReader{r: http.MaxBytesReader(w, r.Body, a.opts.MaxPublish)}
+	roots, err := rs.ImportCAR(r.Context(), body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if body.over || errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body is larger than %d bytes; import the CAR offline with the daemon stopped", a.opts.MaxPublish))
+			return
+		}
+		a.fail(w, r, err)
+		return
+	}
+	if roots == nil {
+		roots = []string{}
+	}
+	writeJSON(w, http.StatusOK, client.CARImportResult{Roots: roots})
+}
+
+// capReader notes whether a MaxBytesReader hit its limit.
+type capReader struct {
+	r    io.Reader
+	over bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		c.over = true
+	}
+	return n, err
+}
+
+func (a *API) postRepoVerify(w http.ResponseWriter, r *http.Request) {
+	rs := a.repoService(w)
+	if rs == nil {
+		return
+	}
+	rep, err := rs.RepoVerify(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (a *API) postRepoGC(w http.ResponseWriter, r *http.Request) {
+	rs := a.repoService(w)
+	if rs == nil {
+		return
+	}
+	n, err := rs.RepoGC(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, client.GCResult{Removed: n})
+}
+
+// ExportCAR writes the DAG under cid as a CARv1 to w.
+func (s contentService) ExportCAR(ctx context.Context, cidStr string, w io.Writer) error {
+	c, err := parseCID(cidStr)
+	if err != nil {
+		return err
+	}
+	return contentErr(s.st.ExportCAR(ctx, c, w))
+}
+
+// ImportCAR imports a CAR (every block verified, roots pinned).
+func (s contentService) ImportCAR(ctx context.Context, r io.Reader) ([]string, error) {
+	roots, err := s.st.ImportCAR(ctx, r)
+	if err != nil {
+		if errors.Is(err, storage.ErrBadCAR) {
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+		return nil, err
+	}
+	out := make([]string, 0, len(roots))
+	for _, c := range roots {
+		out = append(out, c.String())
+	}
+	return out, nil
+}
+
+// RepoVerify re-hashes every block (see storage.Store.Verify).
+func (s contentService) RepoVerify(ctx context.Context) (client.VerifyReport, error) {
+	rep, err := s.st.Verify(ctx)
+	if err != nil {
+		return client.VerifyReport{}, err
+	}
+	out := client.VerifyReport{Checked: rep.Checked, Bytes: rep.Bytes}
+	for _, c := range rep.Bad {
+		out.Bad = append(out.Bad, client.Link{CID: c.String()})
+	}
+	for _, c := range rep.Missing {
+		out.Missing = append(out.Missing, client.Link{CID: c.String()})
+	}
+	return out, nil
+}
+
+// RepoGC removes every unpinned block.
+func (s contentService) RepoGC(ctx context.Context) (int, error) {
+	return s.st.GC(ctx)
 }
 
 // The store-backed contentService (parts_storage.go) also publishes

@@ -131,6 +131,29 @@ func TestAPIAuth(t *testing.T) {
 			t.Errorf("401 body lacks a hint: %s", body)
 		}
 	}
+	// The CAR and repo maintenance endpoints need the token too.
+	for _, ep := range []struct{ method, path string }{
+		{"GET", "/v1/car/bafkqaaa"},
+		{"POST", "/v1/car"},
+		{"POST", "/v1/repo/verify"},
+		{"POST", "/v1/repo/gc"},
+	} {
+		for _, auth := range []string{"", "Bearer wrong"} {
+			req, _ := http.NewRequest(ep.method, base+ep.path, strings.NewReader("x"))
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 401 || !strings.Contains(string(body), "token") {
+				t.Errorf("%s %s auth=%q: status %d, want 401 (%s)", ep.method, ep.path, auth, resp.StatusCode, body)
+			}
+		}
+	}
 	// The client maps 401 to ErrUnauthorized.
 	bad := client.New(base, "nope", "testrepo")
 	if _, err := bad.ID(context.Background()); !errors.Is(err, client.ErrUnauthorized) {
@@ -440,5 +463,73 @@ func TestAPIPinsPublishTarGet(t *testing.T) {
 	none := newTestAPI(t, Services{}, APIOptions{})
 	if _, err := none.Pins(ctx); apiStatus(t, err) != 503 {
 		t.Errorf("pins without storage: %v", err)
+	}
+}
+
+// TestAPICARAndRepo: the CAR and repo endpoints round-trip a file, and
+// answer 400 for a bad CID or CAR, 404 for unknown content, 413 above
+// MaxPublish and 503 without storage.
+func TestAPICARAndRepo(t *testing.T) {
+	ctx := context.Background()
+	c := newTestAPI(t, Services{Content: newTestContent(t)}, APIOptions{MaxPublish: 1 << 20})
+	pub, err := c.PublishFile(ctx, strings.NewReader("car me"), "x", client.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var car bytes.Buffer
+	if err := c.ExportCAR(ctx, pub.CID, &car); err != nil || car.Len() == 0 {
+		t.Fatalf("ExportCAR: %d bytes, %v", car.Len(), err)
+	}
+	other := newTestAPI(t, Services{Content: newTestContent(t)}, APIOptions{MaxPublish: 1 << 20})
+	roots, err := other.ImportCAR(ctx, bytes.NewReader(car.Bytes()))
+	if err != nil || len(roots) != 1 || roots[0] != pub.CID {
+		t.Fatalf("ImportCAR: %v %v, want [%s]", roots, err, pub.CID)
+	}
+	rep, err := other.RepoVerify(ctx)
+	if err != nil || rep.Checked == 0 || !rep.OK() {
+		t.Errorf("RepoVerify: %+v %v", rep, err)
+	}
+	if n, err := other.RepoGC(ctx); err != nil || n != 0 {
+		t.Errorf("RepoGC of pinned content: %d %v", n, err)
+	}
+	status := func(err error) int {
+		var ae *client.APIError
+		if errors.As(err, &ae) {
+			return ae.Status
+		}
+		return 0
+	}
+	if err := c.ExportCAR(ctx, "notacid", io.Discard); status(err) != 400 {
+		t.Errorf("ExportCAR of a bad CID: %v", err)
+	}
+	if err := c.ExportCAR(ctx, "bafkreihbkcol2uotf4zod7z5tznky6qzro6yk35bb62xymn6o5knpzggfy", io.Discard); status(err) != 404 && status(err) != 504 {
+		t.Errorf("ExportCAR of unknown content: %v", err)
+	}
+	if _, err := c.ImportCAR(ctx, strings.NewReader("not a car")); status(err) != 400 {
+		t.Errorf("ImportCAR of garbage: %v", err)
+	}
+	// A real CAR of 2 MiB of distinct chunks, above c's 1 MiB cap.
+	big := newTestAPI(t, Services{Content: newTestContent(t)}, APIOptions{})
+	data := make([]byte, 2<<20)
+	for i := range data {
+		data[i] = byte(i) ^ byte(i>>8) ^ byte(i>>18)*31 // distinct 256 KiB chunks
+	}
+	bp, err := big.PublishFile(ctx, bytes.NewReader(data), "big", client.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bigCAR bytes.Buffer
+	if err := big.ExportCAR(ctx, bp.CID, &bigCAR); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ImportCAR(ctx, &bigCAR); status(err) != 413 {
+		t.Errorf("ImportCAR above MaxPublish: %v", err)
+	}
+	none := newTestAPI(t, Services{}, APIOptions{})
+	if _, err := none.RepoGC(ctx); status(err) != 503 {
+		t.Errorf("RepoGC without storage: %v", err)
+	}
+	if _, err := none.RepoVerify(ctx); status(err) != 503 {
+		t.Errorf("RepoVerify without storage: %v", err)
 	}
 }

@@ -162,4 +162,42 @@ func TestCLIStorageThroughDaemon(t *testing.T) {
 	if !found {
 		t.Errorf("pin ls --json after add --direct: %+v", rows)
 	}
+
+	// car export through the daemon; the offline repo imports the same root.
+	carFile := filepath.Join(tmp, "dir.car")
+	run("car", "export", dirCID, "-o", carFile)
+	if got, errOut, code := nodeCLI(t, offline, "car", "import", carFile); code != 0 || got != "imported "+dirCID+"\n" {
+		t.Errorf("offline car import of the daemon's export: %q %s (exit %d)", got, errOut, code)
+	}
+	// car import through the daemon of a CAR made offline.
+	onlyCAR := filepath.Join(tmp, "only.car")
+	if _, errOut, code := nodeCLI(t, offline, "car", "export", strings.TrimSpace(onlyCID), "-o", onlyCAR); code != 0 {
+		t.Fatal(errOut)
+	}
+	if got := run("car", "import", onlyCAR); got != "imported "+strings.TrimSpace(onlyCID)+"\n" {
+		t.Errorf("car import through the daemon: %q", got)
+	}
+	if got := run("pin", "ls"); !strings.Contains(got, strings.TrimSpace(onlyCID)+" recursive\n") {
+		t.Errorf("pin ls after car import: %q", got)
+	}
+	_, errOut, code = nodeCLI(t, repo, "car", "export", "notacid", "-o", filepath.Join(tmp, "bad.car"))
+	nodeOneLineError(t, errOut, code, "not a CID")
+
+	// repo verify and gc through the daemon.
+	if got := run("repo", "verify"); !strings.Contains(got, "repo ok") {
+		t.Errorf("repo verify through the daemon: %q", got)
+	}
+	var rep struct {
+		Checked int   `json:"checked"`
+		Bytes   int64 `json:"bytes"`
+	}
+	if err := json.Unmarshal([]byte(run("--json", "repo", "verify")), &rep); err != nil || rep.Checked == 0 || rep.Bytes == 0 {
+		t.Errorf("repo verify --json through the daemon: %+v %v", rep, err)
+	}
+	if got := run("repo", "gc"); !strings.HasPrefix(got, "removed ") {
+		t.Errorf("repo gc through the daemon: %q", got)
+	}
+	if got := run("car", "export", strings.TrimSpace(onlyCID), "-o", filepath.Join(tmp, "after-gc.car")); got != "" {
+		t.Errorf("car export after gc: %q", got)
+	}
 }

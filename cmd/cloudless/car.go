@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +11,9 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/cloudless-network/cloudless/node/client"
+	"github.com/cloudless-network/cloudless/storage"
 )
 
 func newCarCmd(g *globalFlags) *cobra.Command {
@@ -32,11 +37,19 @@ func newCarCmd(g *globalFlags) *cobra.Command {
 					return fmt.Errorf("refusing to write a binary CAR to a terminal; pass -o FILE or redirect stdout")
 				}
 			}
-			st, err := openStore(cmd.Context(), g)
+			// Through the daemon's control API while a daemon holds the
+			// repo, else from the store.
+			dc, err := dialDaemon(g)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			var st *storage.Store
+			if dc == nil {
+				if st, err = openStore(cmd.Context(), g); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
 			if out != "" && out != "-" {
 				f, err := os.Create(out)
 				if err != nil {
@@ -52,6 +65,22 @@ func newCarCmd(g *globalFlags) *cobra.Command {
 				}()
 				w = f
 			}
+			if dc != nil {
+				// The daemon exports before its first byte: an error
+				// (ErrNoDaemon included) leaves w untouched.
+				err = dc.ExportCAR(cmd.Context(), c.String(), w)
+				if err == nil {
+					return nil
+				}
+				if !errors.Is(err, client.ErrNoDaemon) {
+					return fmt.Errorf("car export through the daemon: %w", err)
+				}
+				// stale api file: no daemon holds the repo, go on offline.
+				if st, err = openStore(cmd.Context(), g); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
 			return st.ExportCAR(cmd.Context(), c, w)
 		},
 	}
@@ -62,11 +91,11 @@ func newCarCmd(g *globalFlags) *cobra.Command {
 		Short: "Import CAR files (\"-\" is stdin); every block is verified, roots are pinned",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd.Context(), g)
+			imp, closeImp, err := carImporter(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
+			defer closeImp()
 			var all []string
 			for _, a := range args {
 				var r io.Reader = cmd.InOrStdin()
@@ -78,12 +107,12 @@ func newCarCmd(g *globalFlags) *cobra.Command {
 					defer f.Close()
 					r = f
 				}
-				roots, err := st.ImportCAR(cmd.Context(), r)
+				roots, err := imp(cmd.Context(), r)
 				if err != nil {
 					return fmt.Errorf("%s: %w", a, err)
 				}
 				for _, c := range roots {
-					all = append(all, c.String())
+					all = append(all, c)
 					if !g.json {
 						fmt.Fprintf(cmd.OutOrStdout(), "imported %s\n", c)
 					}
@@ -96,4 +125,41 @@ func newCarCmd(g *globalFlags) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// carImporter returns the import function of `car import`: the daemon's
+// control API while a daemon holds the repo (probed with GET /v1/pins, so
+// a stale api file is found before any input is read), else the store,
+// opened once; closeFn releases it.
+func carImporter(ctx context.Context, g *globalFlags) (imp func(context.Context, io.Reader) ([]string, error), closeFn func(), err error) {
+	if dc, err := dialDaemon(g); err != nil {
+		return nil, nil, err
+	} else if dc != nil {
+		if _, err := dc.Pins(ctx); err == nil {
+			return func(ctx context.Context, r io.Reader) ([]string, error) {
+				roots, err := dc.ImportCAR(ctx, r)
+				if err != nil {
+					return nil, fmt.Errorf("car import through the daemon: %w", err)
+				}
+				return roots, nil
+			}, func() {}, nil
+		} else if !errors.Is(err, client.ErrNoDaemon) {
+			return nil, nil, err
+		}
+	}
+	st, err := openStore(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(ctx context.Context, r io.Reader) ([]string, error) {
+		roots, err := st.ImportCAR(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, len(roots))
+		for _, c := range roots {
+			out = append(out, c.String())
+		}
+		return out, nil
+	}, func() { st.Close() }, nil
 }

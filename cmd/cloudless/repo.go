@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
+	"github.com/cloudless-network/cloudless/node/client"
 	"github.com/cloudless-network/cloudless/storage"
 )
 
@@ -36,12 +38,7 @@ blocks of pinned content that are missing; fetch them again with
 'cloudless pin add CID' while connected. Exits 1 when anything was wrong.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openStore(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			rep, err := st.Verify(cmd.Context())
+			rep, err := repoVerify(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -73,12 +70,7 @@ blocks of pinned content that are missing; fetch them again with
 		Short: "Remove every unpinned block from the store",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openStore(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			n, err := st.GC(cmd.Context())
+			n, err := repoGC(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -90,4 +82,64 @@ blocks of pinned content that are missing; fetch them again with
 		},
 	})
 	return cmd
+}
+
+// repoVerify verifies the store through the daemon when one holds the
+// repo, else offline; the report is the offline one either way.
+func repoVerify(ctx context.Context, g *globalFlags) (storage.VerifyReport, error) {
+	if dc, err := dialDaemon(g); err != nil {
+		return storage.VerifyReport{}, err
+	} else if dc != nil {
+		r, err := dc.RepoVerify(ctx)
+		if err == nil {
+			rep := storage.VerifyReport{Checked: r.Checked, Bytes: r.Bytes}
+			for _, l := range r.Bad {
+				c, err := cid.Decode(l.CID)
+				if err != nil {
+					return rep, fmt.Errorf("repo verify through the daemon: bad CID %q in the answer: %w", l.CID, err)
+				}
+				rep.Bad = append(rep.Bad, c)
+			}
+			for _, l := range r.Missing {
+				c, err := cid.Decode(l.CID)
+				if err != nil {
+					return rep, fmt.Errorf("repo verify through the daemon: bad CID %q in the answer: %w", l.CID, err)
+				}
+				rep.Missing = append(rep.Missing, c)
+			}
+			return rep, nil
+		}
+		if !errors.Is(err, client.ErrNoDaemon) {
+			return storage.VerifyReport{}, fmt.Errorf("repo verify through the daemon: %w", err)
+		}
+		// stale api file: no daemon holds the repo, go on offline.
+	}
+	st, err := openStore(ctx, g)
+	if err != nil {
+		return storage.VerifyReport{}, err
+	}
+	defer st.Close()
+	return st.Verify(ctx)
+}
+
+// repoGC collects garbage through the daemon when one holds the repo,
+// else offline.
+func repoGC(ctx context.Context, g *globalFlags) (int, error) {
+	if dc, err := dialDaemon(g); err != nil {
+		return 0, err
+	} else if dc != nil {
+		n, err := dc.RepoGC(ctx)
+		if err == nil {
+			return n, nil
+		}
+		if !errors.Is(err, client.ErrNoDaemon) {
+			return 0, fmt.Errorf("repo gc through the daemon: %w", err)
+		}
+	}
+	st, err := openStore(ctx, g)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	return st.GC(ctx)
 }

@@ -413,3 +413,42 @@ func pinPath(cid string, direct bool) string {
 	}
 	return p
 }
+
+// ExportCAR writes the DAG under cid as a CARv1 to w. The daemon exports
+// it fully before the first byte, so a failure is an *APIError.
+func (c *Client) ExportCAR(ctx context.Context, cid string, w io.Writer) error {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/car/"+url.PathEscape(cid), nil, "")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(w, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("control API: car export of %s ended after %d of %d bytes", cid, n, resp.ContentLength)
+	}
+	return err
+}
+
+// ImportCAR sends the CAR r to the daemon, which verifies every block and
+// pins the roots; it returns the root CIDs.
+func (c *Client) ImportCAR(ctx context.Context, r io.Reader) ([]string, error) {
+	var v CARImportResult
+	if err := c.Do(ctx, http.MethodPost, "/v1/car", r, &v); err != nil {
+		return nil, err
+	}
+	return v.Roots, nil
+}
+
+// RepoVerify re-hashes every stored block, removes the corrupt ones and
+// lists missing blocks of pinned content.
+func (c *Client) RepoVerify(ctx context.Context) (VerifyReport, error) {
+	var v VerifyReport
+	return v, c.Do(ctx, http.MethodPost, "/v1/repo/verify", nil, &v)
+}
+
+// RepoGC removes every unpinned block and returns how many.
+func (c *Client) RepoGC(ctx context.Context) (int, error) {
+	var v GCResult
+	err := c.Do(ctx, http.MethodPost, "/v1/repo/gc", nil, &v)
+	return v.Removed, err
+}

@@ -164,3 +164,31 @@ type Pin struct {
 	CID  string `json:"cid"`
 	Type string `json:"type"` // recursive or direct
 }
+
+// CARImportResult answers POST /v1/car: the CAR's root CIDs (pinned).
+type CARImportResult struct {
+	Roots []string `json:"roots"`
+}
+
+// Link is a CID in the IPLD JSON form {"/": "bafy..."}, the form offline
+// `cloudless repo verify --json` prints.
+type Link struct {
+	CID string `json:"/"`
+}
+
+// VerifyReport answers POST /v1/repo/verify, in the JSON offline
+// `cloudless repo verify --json` prints.
+type VerifyReport struct {
+	Checked int    `json:"checked"`           // blocks read and re-hashed
+	Bytes   int64  `json:"bytes"`             // bytes re-hashed
+	Bad     []Link `json:"bad,omitempty"`     // corrupt or unreadable blocks; removed
+	Missing []Link `json:"missing,omitempty"` // blocks of pinned content not present
+}
+
+// OK reports whether the repo was sound.
+func (r VerifyReport) OK() bool { return len(r.Bad) == 0 && len(r.Missing) == 0 }
+
+// GCResult answers POST /v1/repo/gc.
+type GCResult struct {
+	Removed int `json:"removed"`
+}
