@@ -20,6 +20,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/cloudless-network/cloudless/executor/internal/interrupt"
 )
 
 const goHello = `package main
@@ -66,6 +68,9 @@ func buildGoHello(tb testing.TB, dir string) []byte {
 //   - disk-hit-new-process: re-execs the test binary, which builds a fresh
 //     Executor on the warm cache dir and compiles; "compile-ns/op" is the
 //     child's New+Compile time, ns/op the whole child process;
+//   - disk-hit-new-process-bare-wazero: the same with bare wazero (same
+//     runtime config and cache, no WASI) compiling the instrumented bytes:
+//     the floor the executor's hit can reach;
 //   - memory-hit: the same Executor again (sha256 + table lookup).
 func BenchmarkCompileGo(b *testing.B) {
 	dir := b.TempDir()
@@ -75,9 +80,15 @@ func BenchmarkCompileGo(b *testing.B) {
 	ctx := context.Background()
 
 	b.Run("cold", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
+		for b.Loop() {
 			b.StopTimer()
-			e, err := New(WithCacheDir(filepath.Join(dir, "cold", strconv.Itoa(i))))
+			// A fresh dir every time: with -count > 1 the sub-benchmark
+			// runs again, and a reused dir would make it a disk hit.
+			coldDir, err := os.MkdirTemp(dir, "cold-")
+			if err != nil {
+				b.Fatal(err)
+			}
+			e, err := New(WithCacheDir(coldDir))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -118,25 +129,30 @@ func BenchmarkCompileGo(b *testing.B) {
 		}
 	})
 
-	b.Run("disk-hit-new-process", func(b *testing.B) {
-		var child time.Duration
-		n := 0
-		for b.Loop() {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCompileHelperProcess$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "EXECUTOR_HELPER_CACHE="+warm, "EXECUTOR_HELPER_MODULE="+modPath)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				b.Fatalf("helper: %v\n%s", err, out)
-			}
-			d, err := parseHelper(out)
-			if err != nil {
-				b.Fatalf("helper output: %v\n%s", err, out)
-			}
-			child += d
-			n++
+	// The reference for a new-process hit: bare wazero with the same
+	// runtime config on the same cache, compiling the instrumented bytes
+	// (what the executor hands wazero), nothing else.
+	insPath := filepath.Join(dir, "hello.instrumented.wasm")
+	ins, err := interrupt.Instrument(module)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(insPath, ins, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"", "bare"} {
+		name := "disk-hit-new-process"
+		if mode != "" {
+			name += "-bare-wazero"
 		}
-		b.ReportMetric(float64(child.Nanoseconds())/float64(n), "compile-ns/op")
-	})
+		b.Run(name, func(b *testing.B) {
+			path := modPath
+			if mode == "bare" {
+				path = insPath
+			}
+			benchHelper(b, warm, path, mode)
+		})
+	}
 
 	b.Run("memory-hit", func(b *testing.B) {
 		e, err := New(WithCacheDir(warm))
@@ -153,6 +169,33 @@ func BenchmarkCompileGo(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchHelper re-execs the test binary as TestCompileHelperProcess (mode ""
+// for the executor, "bare" for bare wazero) on the cache dir and module
+// file; "compile-ns/op" is what the child measured.
+func benchHelper(b *testing.B, cache, modPath, mode string) {
+	var child time.Duration
+	n := 0
+	for b.Loop() {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCompileHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "EXECUTOR_HELPER_CACHE="+cache, "EXECUTOR_HELPER_MODULE="+modPath,
+			"EXECUTOR_HELPER_MODE="+mode)
+		if p := os.Getenv("EXECUTOR_HELPER_CPUPROFILE"); p != "" {
+			cmd.Args = append(cmd.Args, fmt.Sprintf("-test.cpuprofile=%s.%s%d", p, mode, n))
+		}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("helper: %v\n%s", err, out)
+		}
+		d, err := parseHelper(out)
+		if err != nil {
+			b.Fatalf("helper output: %v\n%s", err, out)
+		}
+		child += d
+		n++
+	}
+	b.ReportMetric(float64(child.Nanoseconds())/float64(n), "compile-ns/op")
 }
 
 func parseHelper(out []byte) (time.Duration, error) {
@@ -176,16 +219,35 @@ func TestCompileHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
 	start := time.Now()
+	if os.Getenv("EXECUTOR_HELPER_MODE") == "bare" {
+		c, err := wazero.NewCompilationCacheWithDir(cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().
+			WithMemoryLimitPages(65536).WithCompilationCache(c))
+		if _, err := r.CompileModule(ctx, module); err != nil {
+			t.Fatal(err)
+		}
+		d := time.Since(start)
+		r.Close(ctx)
+		fmt.Printf("compile-ns %d\n", d.Nanoseconds())
+		return
+	}
 	e, err := New(WithCacheDir(cache))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Compile(context.Background(), module); err != nil {
+	if _, err := e.Compile(ctx, module); err != nil {
 		t.Fatal(err)
 	}
 	d := time.Since(start)
-	e.Close(context.Background())
+	if n := e.instrs.Load(); n != 0 {
+		t.Fatalf("instrumented %d times on a disk-cache hit", n)
+	}
+	e.Close(ctx)
 	fmt.Printf("compile-ns %d\n", d.Nanoseconds())
 }
 
@@ -268,13 +330,17 @@ func sha256Data() []byte {
 	return shaData
 }
 
+// sha256Source is the C source of testdata/sha256.wasm: the example
+// function's, the one copy of that program (testdata/build.sh).
+var sha256Source = filepath.Join("..", "examples", "functions", "sha256", "sha256.c")
+
 // BenchmarkSHA256 hashes 64 MiB from stdin with the same C source
-// (testdata/sha256.c) in the sandbox (clang -O2, wasm32-wasi, instrumented
+// (sha256Source) in the sandbox (clang -O2, wasm32-wasi, instrumented
 // by internal/interrupt, wazero compiler engine, compile cached) and natively (gcc -O2, a process per op,
 // its start included), plus Go's crypto/sha256 for reference (SHA-NI).
 func BenchmarkSHA256(b *testing.B) {
 	data := sha256Data()
-	want := fmt.Sprintf("%x\n", sha256.Sum256(data))
+	want := fmt.Sprintf("%x  -\n", sha256.Sum256(data))
 
 	b.Run("wasm", func(b *testing.B) {
 		e := newExecutor(b)
@@ -319,7 +385,7 @@ func BenchmarkSHA256(b *testing.B) {
 
 	b.Run("native-gcc", func(b *testing.B) {
 		bin := filepath.Join(b.TempDir(), "sha256")
-		if out, err := exec.Command("gcc", "-O2", "-o", bin, filepath.Join("testdata", "sha256.c")).CombinedOutput(); err != nil {
+		if out, err := exec.Command("gcc", "-O2", "-o", bin, sha256Source).CombinedOutput(); err != nil {
 			b.Skipf("gcc: %v\n%s", err, out)
 		}
 		b.SetBytes(int64(len(data)))

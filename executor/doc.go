@@ -45,9 +45,11 @@
 // The executor does not use wazero's WithCloseOnContextDone, whose check
 // exits to Go at every loop iteration (SHA-256 ran 34.6× slower than native
 // with it). It instruments each module before compiling it
-// (internal/interrupt): a stop flag the guest checks at every function entry
-// and loop header in native code, with an exit to Go every 16,384 checks so
-// the Go scheduler can preempt it. A deadline, the output or stdin cap, the
+// (internal/interrupt): a fuel counter decremented in native code right
+// after every loop header and at the entry of every function that makes
+// calls (every cycle of the control flow passes one), with a call every
+// 16,384 checks that reads the stop flag and exits to Go so the Go scheduler
+// can preempt the guest. A deadline, the output or stdin cap, the
 // caller's cancel or Close sets the flag and the guest traps at its next
 // check; Run reports the cause. A start section is run by the executor right
 // after instantiation, under the same deadline. A module the instrumenter
@@ -63,8 +65,10 @@
 // hash (of the original bytes; the instrumented bytes are what wazero's disk
 // cache keys on): concurrent first runs wait for one compilation, the
 // CompiledModule is shared by later runs, and with WithCacheDir wazero's
-// on-disk compilation cache lets a new process skip compiling. Every run gets
-// a fresh, anonymous instance.
+// on-disk compilation cache lets a new process skip compiling; the
+// instrumented bytes are kept there too (keyed by the original's hash and
+// the instrumenter's version, checksummed), so a new process does not
+// instrument again either. Every run gets a fresh, anonymous instance.
 //
 // # Errors
 //

@@ -140,6 +140,7 @@ type Executor struct {
 	fallback     wazero.Runtime
 	fallbackErr  error
 	cache        wazero.CompilationCache
+	inst         *instCache // instrumented modules on disk; nil without a cache dir
 	rc           wazero.RuntimeConfig
 	wasi         map[string]api.FunctionDefinition
 	limits       Limits
@@ -161,6 +162,7 @@ type Executor struct {
 
 	running   atomic.Int64
 	compiles  atomic.Int64 // calls into wazero's CompileModule (for tests)
+	instrs    atomic.Int64 // calls into interrupt.Instrument (for tests)
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -193,8 +195,11 @@ type config struct {
 type Option func(*config) error
 
 // WithCacheDir keeps wazero's compilation cache in dir (created if needed),
-// so a new process does not compile a module again. Default: none (memory
-// only). The node uses <repo>/wasm-cache.
+// so a new process does not compile a module again, and next to it the
+// instrumented modules (dir/cloudless-instrumented-v<N>/), so it does not
+// instrument them again either. Neither is pruned by size (the
+// instrumented modules of other instrumenter versions are removed). Default:
+// none (memory only). The node uses <repo>/wasm-cache.
 func WithCacheDir(dir string) Option {
 	return func(c *config) error {
 		if dir == "" {
@@ -329,11 +334,15 @@ func New(opts ...Option) (*Executor, error) {
 		if err := os.MkdirAll(c.cacheDir, 0o700); err != nil {
 			return nil, &HostError{Op: "cache dir", Err: err}
 		}
+		inst, err := newInstCache(c.cacheDir)
+		if err != nil {
+			return nil, &HostError{Op: "cache dir", Err: err}
+		}
 		cache, err := wazero.NewCompilationCacheWithDir(c.cacheDir)
 		if err != nil {
 			return nil, &HostError{Op: "cache dir", Err: err}
 		}
-		e.cache = cache
+		e.cache, e.inst = cache, inst
 		rc = rc.WithCompilationCache(cache)
 	}
 	e.rc = rc
@@ -500,7 +509,7 @@ func (e *Executor) acquire(ctx context.Context, h Hash, module []byte) (*entry, 
 	e.modules[h] = en
 	e.mu.Unlock()
 
-	en.compiled, en.instrumented, en.info, en.err = e.compile(module)
+	en.compiled, en.instrumented, en.info, en.err = e.compile(h, module)
 	close(en.ready)
 	if en.err != nil {
 		e.release(h, en)
@@ -555,22 +564,50 @@ func (e *Executor) release(h Hash, en *entry) {
 // fallback runtime (WithCloseOnContextDone), which also gives wazero's own
 // error for an invalid module.
 //
-// The in-memory table is keyed by the original's hash; wazero's disk cache
-// keys on the instrumented bytes, which are a function of the original and
-// interrupt.Version, so the disk cache keeps working across restarts.
-func (e *Executor) compile(module []byte) (_ wazero.CompiledModule, instrumented bool, info *wasmbin.Info, err error) {
+// The in-memory table is keyed by the original's hash h; wazero's disk
+// cache keys on the instrumented bytes, which are a function of the original
+// and interrupt.Version, so the disk cache keeps working across restarts.
+// With a cache dir the instrumented bytes are kept on disk too (instCache),
+// so a new process finds wazero's cache entry without instrumenting again.
+func (e *Executor) compile(h Hash, module []byte) (_ wazero.CompiledModule, instrumented bool, info *wasmbin.Info, err error) {
 	defer recoverHost("compile", &err)
 	e.compiles.Add(1)
 	start := time.Now()
 	var cm wazero.CompiledModule
-	ins, ierr := interrupt.Instrument(module)
-	if ierr == nil {
-		cm, ierr = e.rt.CompileModule(context.Background(), ins)
+	var ins []byte
+	var ierr error
+	stored := false
+	if e.inst != nil {
+		ins = e.inst.get(h)
+		stored = ins != nil
+	}
+	for attempt := 0; ; attempt++ {
+		if ins == nil {
+			e.instrs.Add(1)
+			ins, ierr = interrupt.Instrument(module)
+		}
 		if ierr == nil {
-			ierr = checkInstrumented(cm)
-			if ierr != nil {
-				_ = cm.Close(context.Background())
+			cm, ierr = e.rt.CompileModule(context.Background(), ins)
+			if ierr == nil {
+				ierr = checkInstrumented(cm)
+				if ierr != nil {
+					_ = cm.Close(context.Background())
+				}
 			}
+		}
+		if ierr != nil && stored && attempt == 0 && !e.isClosed() {
+			// A stored copy wazero refuses (it cannot be one Instrument
+			// made from this module): forget it and instrument afresh.
+			e.log.Debug("stored instrumented module refused; instrumenting again", "err", ierr)
+			_ = os.Remove(e.inst.path(h))
+			ins, ierr, stored = nil, nil, false
+			continue
+		}
+		break
+	}
+	if ierr == nil && !stored && e.inst != nil {
+		if perr := e.inst.put(h, ins); perr != nil {
+			e.log.Debug("could not store the instrumented module", "err", perr)
 		}
 	}
 	if ierr == nil {

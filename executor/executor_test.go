@@ -448,6 +448,9 @@ func TestDiskCacheAcrossExecutors(t *testing.T) {
 	if err != nil || string(res.Stdout) != "hello, world\n" {
 		t.Fatal(err, res)
 	}
+	if n := e2.instrs.Load(); n != 0 {
+		t.Fatalf("the second executor instrumented %d times: the stored instrumented module was not used", n)
+	}
 	after := cacheFiles(t, dir)
 	// wazero writes a cache entry to a temp file and renames it into place,
 	// so a recompilation would replace the file: same files = cache hit.

@@ -20,7 +20,8 @@ func TestDeadlineInstrumented(t *testing.T) {
 	for _, tt := range []struct {
 		name         string
 		instrumented bool
-	}{{"nested", true}, {"fib", true}, {"startspin", true}, {"loop", true}, {"reserved", false}} {
+	}{{"nested", true}, {"fib", true}, {"startspin", true}, {"loop", true}, {"brif", true}, {"brtable", true},
+		{"indirect", true}, {"reserved", false}} {
 		t.Run(tt.name, func(t *testing.T) {
 			module := fixture(t, tt.name)
 			res, err := run(t, e, Spec{Module: module, Limits: Limits{Timeout: 50 * time.Millisecond}})

@@ -1,10 +1,12 @@
 # executor: the wazero sandbox's test fixtures, benchmarks and fuzzing.
 #
 #   make executor-fixtures   rebuilds executor/testdata/*.wasm from the .wat and
-#                            .c sources (wat2wasm, clang --target=wasm32-wasi);
+#                            .c sources (wat2wasm, clang --target=wasm32-wasi;
+#                            sha256.wasm from examples/functions/sha256/sha256.c);
 #                            the built fixtures are checked in, so `go test`
 #                            needs neither tool
-#   make bench-executor      the issue-2 benchmarks (docs/benchmarks/executor.md);
+#   make bench-executor      the issue-2 benchmarks (docs/benchmarks/executor.md),
+#                            $(EXECUTOR_BENCHCOUNT) times each: report medians;
 #                            needs gcc (native sha256) and Go (wasip1 build)
 #   make fuzz-executor       FuzzRun for $(EXECUTOR_FUZZTIME)
 #
@@ -13,6 +15,7 @@
 
 EXECUTOR_FUZZTIME  ?= 2m
 EXECUTOR_BENCHTIME ?= 3x
+EXECUTOR_BENCHCOUNT ?= 5
 
 .PHONY: executor-tools executor-fixtures bench-executor fuzz-executor
 
@@ -23,7 +26,7 @@ executor-fixtures: executor-tools
 	executor/testdata/build.sh
 
 bench-executor:
-	$(GO) test -run '^$$' -bench 'CompileGo|SHA256' -benchtime $(EXECUTOR_BENCHTIME) -timeout 30m ./executor/
+	$(GO) test -run '^$$' -bench 'CompileGo|SHA256' -benchtime $(EXECUTOR_BENCHTIME) -count $(EXECUTOR_BENCHCOUNT) -timeout 60m ./executor/
 	$(GO) test -run '^$$' -bench 'Start|RunsParallel' -benchtime 2000x -count 3 ./executor/
 
 fuzz-executor:

@@ -4,32 +4,62 @@
 //
 // Instrument rewrites the binary: it appends two mutable i32 globals, $stop
 // (initially 0, exported as StopExport) and $fuel (initially FuelPeriod),
-// and inserts this check at the start of every function body and right
-// after every `loop` instruction:
+// and a function $refill (with a new type () -> ()), and inserts this check
+// (appendCheck):
 //
 //	global.get $fuel  i32.const 1  i32.sub  global.set $fuel
 //	global.get $fuel  i32.eqz
-//	if
-//	  global.get $stop  if unreachable end
-//	  i32.const 0  memory.grow  drop        ;; exits to Go: a preemption point
-//	  i32.const FuelPeriod  global.set $fuel
-//	end
+//	if  call $refill  end
+//
+// where $refill is (appendRefill):
+//
+//	global.get $stop  if unreachable end
+//	i32.const 0  memory.grow  drop        ;; exits to Go: a preemption point
+//	i32.const FuelPeriod  global.set $fuel
 //
 // The host stops a running instance by setting $stop to 1: the guest traps
-// with "unreachable" within FuelPeriod loop iterations or calls. The common
-// path is a decrement and a predicted branch in native code, not a call into
-// Go. Every FuelPeriod checks the guest does exit to Go (wazero implements
+// with "unreachable" within FuelPeriod checks. The common path is a
+// decrement and a predicted branch in native code, not a call into Go. One
+// shared $refill keeps the rarely run part out of line: inline, wazero's
+// code for the trap and the memory.grow call added ≈ 340 bytes of machine
+// code per check.
+//
+// Every FuelPeriod checks the guest does exit to Go (wazero implements
 // memory.grow in Go; growing by 0 pages changes nothing), because wazero's
 // native code cannot be preempted by the Go scheduler: without that exit a
 // spinning guest would hold its P, and with every P held no timer — not even
 // the one that sets $stop — could run. A module without a memory gets an
 // empty one (0 pages) for that purpose.
 //
-// A complete if..end block leaves every existing branch depth unchanged, and
-// the new globals (and memory) get the next free indices, so no existing
-// index moves. An (invalid) module whose code or exports name a global or a
-// memory it does not have is refused: instrumenting must not make it valid
-// with access to $fuel or $stop.
+// # Where the checks go
+//
+// A guest can only run for long by going around a cycle of its control
+// flow: a loop's back edge (every br, br_if or br_table to a loop's label
+// jumps to the loop's start) or a call cycle (recursion, direct, through
+// call_indirect or through tail calls). Instrument puts the check right
+// after every `loop` instruction, which every back edge reaches, and at the
+// entry of every function that contains a call instruction, which every
+// call cycle passes (each function on a call cycle calls the next one). A
+// function with neither loops nor calls runs each of its instructions at
+// most once per call (its branches go forward) and gets no check at all;
+// neither does the entry of a function that has loops but makes no call.
+// So between two checks a guest runs a bounded stretch of code, and it
+// exits to Go and reads $stop at least once every FuelPeriod loop
+// iterations and calls into calling functions, whatever the loop shape.
+//
+// Turned down after measuring (docs/rationale/executor.md): caching $fuel
+// in a local in functions without calls (one more loop-carried value: the
+// register pressure cost more than the global's load and store saved), and
+// moving the exit to Go out of the loop into a wrapping block (the loop's
+// values are still live across the call).
+//
+// A complete if..end block leaves every existing branch depth unchanged,
+// and the new globals, type and function (and memory) get the next free
+// indices, so no existing index moves. An (invalid) module whose code,
+// exports or start section name a global, a memory or a function it does
+// not have is refused: instrumenting must not make it valid with access to
+// $fuel or $stop. (An element segment naming $refill is not looked at:
+// calling $refill only checks $stop, exits to Go and refills the fuel.)
 //
 // A start section would run inside instantiation, before the host holds the
 // global; Instrument removes it and exports its function as StartExport
@@ -43,12 +73,15 @@
 // sections) returns an error wrapping ErrUnsupported so the caller can fall
 // back. Arbitrary bytes return an error, never a panic. Instrument does not
 // validate the module: the caller compiles the result with wazero, which
-// does.
+// does. The binary primitives (LEB128, names, limits, sections) come from
+// internal/wasmbin's Reader.
 package interrupt
 
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cloudless-network/cloudless/executor/internal/wasmbin"
 )
 
 // Names the instrumented module exports. A module that already exports one
@@ -59,7 +92,7 @@ const (
 )
 
 // Version changes whenever Instrument's output for the same input changes.
-const Version = 2
+const Version = 4
 
 // FuelPeriod is the number of checks (loop iterations and calls) between two
 // exits to Go, where the guest also reads the stop flag. At a few ns per
@@ -68,8 +101,9 @@ const FuelPeriod = 1 << 14
 
 var (
 	// ErrMalformed is returned (wrapped) for bytes that are not a
-	// well-formed module as far as Instrument reads it.
-	ErrMalformed = errors.New("malformed wasm binary")
+	// well-formed module as far as Instrument reads it. It is
+	// wasmbin.ErrMalformed.
+	ErrMalformed = wasmbin.ErrMalformed
 	// ErrUnsupported is returned (wrapped) for a feature Instrument does not
 	// decode (an unknown opcode or section).
 	ErrUnsupported = errors.New("unsupported wasm feature")
@@ -102,13 +136,6 @@ var rank = map[byte]int{
 	secGlobal: 7, secExport: 8, secStart: 9, secElement: 10, secDataCount: 11, secCode: 12, secData: 13,
 }
 
-type section struct {
-	id      byte
-	start   int // offset of the id byte
-	end     int // offset after the payload
-	payload []byte
-}
-
 // Instrument returns a copy of wasm with the stop checks inserted (see the
 // package documentation).
 func Instrument(wasm []byte) (_ []byte, err error) {
@@ -125,71 +152,78 @@ func Instrument(wasm []byte) (_ []byte, err error) {
 	if string(wasm[4:8]) != "\x01\x00\x00\x00" {
 		return nil, fmt.Errorf("%w: binary version %x", ErrUnsupported, wasm[4:8])
 	}
-	var secs []section
-	r := &reader{b: wasm, off: 8}
+	secs, err := wasmbin.Sections(wasm)
+	if err != nil {
+		return nil, err
+	}
 	last := 0
-	for r.off < len(r.b) {
-		start := r.off
-		id, err := r.byte()
-		if err != nil {
-			return nil, err
+	for _, s := range secs {
+		if s.ID == secCustom {
+			continue
 		}
-		size, err := r.u32()
-		if err != nil {
-			return nil, err
+		rk, ok := rank[s.ID]
+		if !ok {
+			return nil, fmt.Errorf("%w: section id %d", ErrUnsupported, s.ID)
 		}
-		payload, err := r.bytes(int(size))
-		if err != nil {
-			return nil, err
+		if rk <= last {
+			return nil, fmt.Errorf("%w: section %d out of order or repeated", ErrMalformed, s.ID)
 		}
-		if id != secCustom {
-			rk, ok := rank[id]
-			if !ok {
-				return nil, fmt.Errorf("%w: section id %d", ErrUnsupported, id)
-			}
-			if rk <= last {
-				return nil, fmt.Errorf("%w: section %d out of order or repeated", ErrMalformed, id)
-			}
-			last = rk
-		}
-		secs = append(secs, section{id: id, start: start, end: r.off, payload: payload})
+		last = rk
 	}
 
-	// First pass: count globals, read exports and the start function.
-	var importedGlobals, definedGlobals uint32
-	hasMemory, exportsMemory, hasData := false, false, false
+	// First pass: count globals, functions and types, read the exports and
+	// the start function.
+	var importedGlobals, definedGlobals, importedFuncs, definedFuncs, types uint32
+	hasMemory, exportsMemory, hasData, hasCode := false, false, false, false
 	startFunc, hasStart := uint32(0), false
 	for _, s := range secs {
-		sr := &reader{b: s.payload}
-		switch s.id {
+		sr := &wasmbin.Reader{B: s.Payload}
+		switch s.ID {
+		case secType:
+			if types, err = sr.U32(); err != nil {
+				return nil, err
+			}
 		case secImport:
 			var mems uint32
-			if importedGlobals, mems, err = countImports(sr); err != nil {
+			if importedFuncs, importedGlobals, mems, err = countImports(sr); err != nil {
 				return nil, err
 			}
 			hasMemory = hasMemory || mems > 0
+		case secFunction:
+			if definedFuncs, err = sr.U32(); err != nil {
+				return nil, err
+			}
 		case secMemory:
-			n, err := sr.u32()
+			n, err := sr.U32()
 			if err != nil {
 				return nil, err
 			}
 			hasMemory = hasMemory || n > 0
 		case secGlobal:
-			if definedGlobals, err = sr.u32(); err != nil {
+			if definedGlobals, err = sr.U32(); err != nil {
 				return nil, err
 			}
 		case secExport:
-			if exportsMemory, err = checkExports(sr, uint32(importedGlobals)+definedGlobals); err != nil {
+			if exportsMemory, err = checkExports(sr, importedGlobals+definedGlobals, importedFuncs+definedFuncs); err != nil {
 				return nil, err
 			}
 		case secStart:
-			if startFunc, err = sr.u32(); err != nil {
+			if startFunc, err = sr.U32(); err != nil {
 				return nil, err
 			}
 			hasStart = true
 		case secData, secDataCount:
 			hasData = true
+		case secCode:
+			hasCode = true
 		}
+	}
+	funcs := uint64(importedFuncs) + uint64(definedFuncs)
+	if hasStart && uint64(startFunc) >= funcs {
+		return nil, errTouchesAdded
+	}
+	if funcs >= 1<<32-1 || types >= 1<<32-1 || definedFuncs >= 1<<32-1 {
+		return nil, fmt.Errorf("%w: too many functions or types", ErrMalformed)
 	}
 	if !hasMemory && (exportsMemory || hasData) {
 		// Only valid with the memory Instrument would add.
@@ -199,7 +233,6 @@ func Instrument(wasm []byte) (_ []byte, err error) {
 	if stopIdx >= 1<<32-2 {
 		return nil, fmt.Errorf("%w: too many globals", ErrMalformed)
 	}
-	check := appendCheck(nil, uint32(stopIdx), uint32(stopIdx)+1)
 	// mut i32 (i32.const 0), mut i32 (i32.const FuelPeriod)
 	stopGlobal := appendS32([]byte{0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x01, 0x41}, FuelPeriod)
 	stopGlobal = append(stopGlobal, 0x0b)
@@ -209,12 +242,28 @@ func Instrument(wasm []byte) (_ []byte, err error) {
 		startExport = appendExport(nil, StartExport, 0, startFunc)
 	}
 
+	// The slow path of every check is a call to a new function, $refill,
+	// with a new type () -> (), both at the end of their index spaces.
+	refillType, refillIdx := types, uint32(funcs)
+	refillTypeEntry := []byte{0x60, 0x00, 0x00}
+	refillFunc := appendU32(nil, refillType)
+
 	out := make([]byte, 0, len(wasm)+len(wasm)/16+64)
 	out = append(out, wasm[:8]...)
 	needMemory, needGlobal, needExport := !hasMemory, true, true
-	// flush emits the missing memory, global and export sections before a
-	// section that must follow them.
+	// Without a code section there is nothing to check and no $refill.
+	needType, needFunc := hasCode, hasCode
+	// flush emits the missing type, function, memory, global and export
+	// sections before a section that must follow them.
 	flush := func(before int) {
+		if needType && before > rank[secType] {
+			out = appendSection(out, secType, appendVecOf(nil, 1, refillTypeEntry))
+			needType = false
+		}
+		if needFunc && before > rank[secFunction] {
+			out = appendSection(out, secFunction, appendVecOf(nil, 1, refillFunc))
+			needFunc = false
+		}
 		if needMemory && before > rank[secMemory] {
 			out = appendSection(out, secMemory, []byte{1, 0, 0}) // one memory, min 0, no max
 			needMemory = false
@@ -234,26 +283,44 @@ func Instrument(wasm []byte) (_ []byte, err error) {
 		}
 	}
 	for _, s := range secs {
-		if s.id != secCustom {
-			flush(rank[s.id])
+		if s.ID != secCustom {
+			flush(rank[s.ID])
 		}
-		sr := &reader{b: s.payload}
-		switch s.id {
+		sr := &wasmbin.Reader{B: s.Payload}
+		switch s.ID {
+		case secType:
+			if !needType {
+				out = append(out, wasm[s.Start:s.End]...)
+				break
+			}
+			n, _ := sr.U32()
+			body := append(append([]byte(nil), sr.B[sr.Off:]...), refillTypeEntry...)
+			out = appendSection(out, secType, appendVecOf(nil, n+1, body))
+			needType = false
+		case secFunction:
+			if !needFunc {
+				out = append(out, wasm[s.Start:s.End]...)
+				break
+			}
+			n, _ := sr.U32()
+			body := append(append([]byte(nil), sr.B[sr.Off:]...), refillFunc...)
+			out = appendSection(out, secFunction, appendVecOf(nil, n+1, body))
+			needFunc = false
 		case secMemory:
 			if needMemory { // an empty memory section
 				out = appendSection(out, secMemory, []byte{1, 0, 0})
 				needMemory = false
 			} else {
-				out = append(out, wasm[s.start:s.end]...)
+				out = append(out, wasm[s.Start:s.End]...)
 			}
 		case secGlobal:
-			n, _ := sr.u32()
-			body := append(append([]byte(nil), sr.b[sr.off:]...), stopGlobal...)
+			n, _ := sr.U32()
+			body := append(append([]byte(nil), sr.B[sr.Off:]...), stopGlobal...)
 			out = appendSection(out, secGlobal, appendVecOf(nil, n+2, body))
 			needGlobal = false
 		case secExport:
-			n, _ := sr.u32()
-			body := append(append([]byte(nil), sr.b[sr.off:]...), stopExport...)
+			n, _ := sr.U32()
+			body := append(append([]byte(nil), sr.B[sr.Off:]...), stopExport...)
 			n++
 			if hasStart {
 				body = append(body, startExport...)
@@ -264,246 +331,327 @@ func Instrument(wasm []byte) (_ []byte, err error) {
 		case secStart:
 			// dropped: exported as StartExport instead
 		case secCode:
-			body, err := instrumentCode(sr, check, uint32(stopIdx), !hasMemory)
+			c := &coder{
+				stop: uint32(stopIdx), fuel: uint32(stopIdx) + 1, globals: uint32(stopIdx),
+				refill: refillIdx, noMemory: !hasMemory,
+			}
+			body, err := c.code(sr)
 			if err != nil {
 				return nil, err
 			}
 			out = appendSection(out, secCode, body)
 		default:
-			out = append(out, wasm[s.start:s.end]...)
+			out = append(out, wasm[s.Start:s.End]...)
 		}
 	}
 	flush(rank[secData] + 1)
 	return out, nil
 }
 
-// countImports returns the number of imported globals and memories.
-func countImports(r *reader) (globals, mems uint32, err error) {
-	n, err := r.u32()
+// countImports returns the number of imported functions, globals and
+// memories.
+func countImports(r *wasmbin.Reader) (funcs, globals, mems uint32, err error) {
+	n, err := r.U32()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	for i := uint32(0); i < n; i++ {
 		for range 2 { // module, name
-			if _, err := r.name(); err != nil {
-				return 0, 0, err
+			if _, err := r.Name(); err != nil {
+				return 0, 0, 0, err
 			}
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		switch kind {
 		case 0: // func: typeidx
-			_, err = r.u32()
+			funcs++
+			_, err = r.U32()
 		case 1: // table: reftype limits
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.Limits()
 			}
 		case 2: // memory: limits
 			mems++
-			err = r.limits()
+			_, err = r.Limits()
 		case 3: // global: valtype mut
 			globals++
-			if _, err = r.byte(); err == nil {
-				_, err = r.byte()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.Byte()
 			}
 		case 4: // tag: attribute typeidx
-			if _, err = r.byte(); err == nil {
-				_, err = r.u32()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.U32()
 			}
 		default:
-			return 0, 0, fmt.Errorf("%w: import kind %d", ErrUnsupported, kind)
+			return 0, 0, 0, fmt.Errorf("%w: import kind %d", ErrUnsupported, kind)
 		}
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 	}
-	return globals, mems, nil
+	return funcs, globals, mems, nil
 }
 
 // checkExports refuses the reserved names and exports of globals the module
 // does not have, and reports whether it exports a memory.
-func checkExports(r *reader, globals uint32) (memory bool, err error) {
-	n, err := r.u32()
+func checkExports(r *wasmbin.Reader, globals, funcs uint32) (memory bool, err error) {
+	n, err := r.U32()
 	if err != nil {
 		return false, err
 	}
 	for i := uint32(0); i < n; i++ {
-		name, err := r.name()
+		name, err := r.Name()
 		if err != nil {
 			return false, err
 		}
 		if name == StopExport || name == StartExport {
 			return false, fmt.Errorf("%w: %q", ErrReserved, name)
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return false, err
 		}
-		idx, err := r.u32()
+		idx, err := r.U32()
 		if err != nil {
 			return false, err
 		}
 		switch {
 		case kind == 2:
 			memory = true
-		case kind == 3 && idx >= globals:
+		case kind == 3 && idx >= globals, kind == 0 && idx >= funcs:
 			return false, errTouchesAdded
 		}
 	}
 	return memory, nil
 }
 
-// instrumentCode rewrites the code section payload in r.
-func instrumentCode(r *reader, check []byte, globals uint32, noMemory bool) ([]byte, error) {
-	n, err := r.u32()
+// coder rewrites the code section.
+type coder struct {
+	stop, fuel uint32 // indices of the added globals
+	// globals is the module's own number of globals (a higher index would
+	// name the ones Instrument adds); noMemory: the module has no memory of
+	// its own (Instrument adds one, which the code must not use).
+	globals  uint32
+	noMemory bool
+	refill   uint32 // index of the added function; also the module's own number of functions
+
+	check []byte // appendCheck's code
+	loops []int  // offsets right after each loop's block type in a body
+	body  []byte
+}
+
+// code rewrites the code section payload in r.
+func (c *coder) code(r *wasmbin.Reader) ([]byte, error) {
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(r.b)+len(r.b)/16+16)
-	out = appendU32(out, n)
-	var body []byte
+	if n == 1<<32-1 {
+		return nil, fmt.Errorf("%w: too many function bodies", ErrMalformed)
+	}
+	c.check = appendCheck(nil, c.fuel, c.refill)
+	out := make([]byte, 0, len(r.B)+len(r.B)/16+64)
+	out = appendU32(out, n+1)
 	for i := uint32(0); i < n; i++ {
-		size, err := r.u32()
+		size, err := r.U32()
 		if err != nil {
 			return nil, err
 		}
-		code, err := r.bytes(int(size))
+		code, err := r.Bytes(int(size))
 		if err != nil {
 			return nil, err
 		}
-		body, err = instrumentBody(body[:0], code, check, globals, noMemory)
+		body, err := c.function(code)
 		if err != nil {
 			return nil, fmt.Errorf("function body %d: %w", i, err)
 		}
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
-	if r.off != len(r.b) {
-		return nil, fmt.Errorf("%w: %d bytes after the code section's bodies", ErrMalformed, len(r.b)-r.off)
+	if r.Off != len(r.B) {
+		return nil, fmt.Errorf("%w: %d bytes after the code section's bodies", ErrMalformed, len(r.B)-r.Off)
 	}
-	return out, nil
+	refill := appendRefill(nil, c.stop, c.fuel)
+	out = appendU32(out, uint32(len(refill)))
+	return append(out, refill...), nil
 }
 
-// instrumentBody appends the instrumented function body code to out.
-func instrumentBody(out, code, check []byte, globals uint32, noMemory bool) ([]byte, error) {
-	r := &reader{b: code, globals: globals, noMemory: noMemory}
-	groups, err := r.u32()
+// function returns the instrumented body code of a function; the result
+// is valid until the next call.
+func (c *coder) function(code []byte) ([]byte, error) {
+	r := &wasmbin.Reader{B: code}
+	groups, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
 	for i := uint32(0); i < groups; i++ {
-		if _, err := r.u32(); err != nil { // count
+		if _, err := r.U32(); err != nil {
 			return nil, err
 		}
-		if err := r.valtype(); err != nil {
+		if err := valtype(r); err != nil {
 			return nil, err
 		}
 	}
-	out = append(out, code[:r.off]...)
-	out = append(out, check...)
+	localsEnd := r.Off
+	hasCall, err := c.scan(r)
+	if err != nil {
+		return nil, err
+	}
+	if !hasCall && len(c.loops) == 0 {
+		// Straight-line code and forward branches only: each instruction
+		// runs at most once per call.
+		return code, nil
+	}
+	out := append(c.body[:0], code[:localsEnd]...)
+	if hasCall {
+		out = append(out, c.check...)
+	}
+	prev := localsEnd
+	for _, off := range c.loops {
+		out = append(out, code[prev:off]...)
+		out = append(out, c.check...)
+		prev = off
+	}
+	out = append(out, code[prev:]...)
+	c.body = out
+	return out, nil
+}
+
+// scan decodes a body's instructions from r, checks them as far as
+// Instrument needs, records in c.loops where each loop's body starts, and
+// reports whether the body has a call instruction.
+func (c *coder) scan(r *wasmbin.Reader) (hasCall bool, err error) {
+	c.loops = c.loops[:0]
+	d := &decoder{Reader: r, globals: c.globals, noMemory: c.noMemory}
 	depth := 0 // open blocks beyond the function's own
-	for r.off < len(r.b) {
-		start := r.off
-		op, err := r.byte()
+	for r.Off < len(r.B) {
+		start := r.Off
+		op, err := r.Byte()
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		isLoop := false
 		switch {
 		case op == 0x00 || op == 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b ||
 			op == 0xd1 || (op >= 0x45 && op <= 0xc4):
 			// no immediate
-		case op == 0x02 || op == 0x03 || op == 0x04: // block loop if
-			err = r.blockType()
+		case op == 0x02 || op == 0x04: // block if
+			err = d.blockType()
 			depth++
-			isLoop = op == 0x03
+		case op == 0x03: // loop
+			if err = d.blockType(); err == nil {
+				c.loops = append(c.loops, r.Off)
+			}
+			depth++
 		case op == 0x0b: // end
 			depth--
-			if depth < -1 {
-				return nil, fmt.Errorf("%w: unbalanced end", ErrMalformed)
+			if depth < 0 && r.Off != len(r.B) {
+				return false, fmt.Errorf("%w: code after the function's end", ErrMalformed)
 			}
-		case op == 0x0c || op == 0x0d || op == 0x10 || op == 0x12 || // br br_if call return_call
-			(op >= 0x20 && op <= 0x22) || op == 0x25 || op == 0x26 || op == 0xd2: // locals, table.get/set, ref.func
-			_, err = r.u32()
+		case op == 0x0c || op == 0x0d || // br br_if
+			(op >= 0x20 && op <= 0x22) || op == 0x25 || op == 0x26: // locals, table.get/set
+			_, err = r.U32()
+		case op == 0xd2: // ref.func
+			var idx uint32
+			if idx, err = r.U32(); err == nil && idx >= c.refill {
+				err = errTouchesAdded
+			}
+		case op == 0x10 || op == 0x12: // call return_call
+			var idx uint32
+			if idx, err = r.U32(); err == nil && idx >= c.refill {
+				err = errTouchesAdded
+			}
+			hasCall = true
 		case op == 0x23 || op == 0x24: // global.get global.set
 			var idx uint32
-			if idx, err = r.u32(); err == nil && idx >= r.globals {
+			if idx, err = r.U32(); err == nil && idx >= c.globals {
 				err = errTouchesAdded
 			}
 		case op == 0x11 || op == 0x13: // call_indirect return_call_indirect: type table
-			if _, err = r.u32(); err == nil {
-				_, err = r.u32()
+			if _, err = r.U32(); err == nil {
+				_, err = r.U32()
 			}
+			hasCall = true
 		case op == 0x0e: // br_table
 			var k uint32
-			if k, err = r.u32(); err == nil {
+			if k, err = r.U32(); err == nil {
 				for j := uint64(0); j <= uint64(k) && err == nil; j++ {
-					_, err = r.u32()
+					_, err = r.U32()
 				}
 			}
 		case op == 0x1c: // select t*
 			var k uint32
-			if k, err = r.u32(); err == nil {
+			if k, err = r.U32(); err == nil {
 				for j := uint32(0); j < k && err == nil; j++ {
-					err = r.valtype()
+					err = valtype(r)
 				}
 			}
 		case op >= 0x28 && op <= 0x3e: // loads and stores
-			err = r.memarg()
+			err = d.memarg()
 		case op == 0x3f || op == 0x40: // memory.size memory.grow
-			err = r.memIndex()
+			err = d.memIndex()
 		case op == 0x41:
-			_, err = r.sleb(32)
+			_, err = r.SLEB(32)
 		case op == 0x42:
-			_, err = r.sleb(64)
+			_, err = r.SLEB(64)
 		case op == 0x43:
-			_, err = r.bytes(4)
+			_, err = r.Bytes(4)
 		case op == 0x44:
-			_, err = r.bytes(8)
+			_, err = r.Bytes(8)
 		case op == 0xd0: // ref.null t
 			var t byte
-			if t, err = r.byte(); err == nil && t != 0x70 && t != 0x6f {
+			if t, err = r.Byte(); err == nil && t != 0x70 && t != 0x6f {
 				err = fmt.Errorf("%w: ref.null heap type 0x%x", ErrUnsupported, t)
 			}
 		case op == 0xfc:
-			err = r.prefixFC()
+			err = d.prefixFC()
 		case op == 0xfd:
-			err = r.prefixFD()
+			err = d.prefixFD()
 		default:
 			err = fmt.Errorf("%w: opcode 0x%02x at offset %d", ErrUnsupported, op, start)
 		}
 		if err != nil {
-			return nil, err
-		}
-		out = append(out, code[start:r.off]...)
-		if isLoop {
-			out = append(out, check...)
+			return false, err
 		}
 	}
-	if depth != -1 || len(code) == 0 || code[len(code)-1] != 0x0b {
-		return nil, fmt.Errorf("%w: function body does not end with end", ErrMalformed)
+	if depth != -1 {
+		return false, fmt.Errorf("%w: function body does not end with end", ErrMalformed)
 	}
-	return out, nil
+	return hasCall, nil
 }
 
-// appendCheck appends the check of the package documentation.
-func appendCheck(b []byte, stop, fuel uint32) []byte {
+// appendCheck appends the check of the package documentation:
+//
+//	global.get $fuel  i32.const 1  i32.sub  global.set $fuel
+//	global.get $fuel  i32.eqz
+//	if  call $refill  end
+func appendCheck(b []byte, fuel, refill uint32) []byte {
 	getFuel := appendU32([]byte{0x23}, fuel)
-	setFuel := appendU32([]byte{0x24}, fuel)
 	b = append(b, getFuel...)
-	b = append(b, 0x41, 0x01, 0x6b) // i32.const 1 i32.sub
-	b = append(b, setFuel...)
+	b = append(b, 0x41, 0x01, 0x6b, 0x24) // i32.const 1 i32.sub global.set
+	b = appendU32(b, fuel)
 	b = append(b, getFuel...)
-	b = append(b, 0x45, 0x04, 0x40) // i32.eqz if
-	b = append(b, 0x23)
+	b = append(b, 0x45, 0x04, 0x40, 0x10) // i32.eqz if call
+	b = appendU32(b, refill)
+	return append(b, 0x0b) // end
+}
+
+// appendRefill appends the body of $refill, the slow path:
+//
+//	global.get $stop  if unreachable end
+//	i32.const 0  memory.grow  drop        ;; exits to Go: a preemption point
+//	i32.const FuelPeriod  global.set $fuel
+func appendRefill(b []byte, stop, fuel uint32) []byte {
+	b = append(b, 0x00, 0x23) // no locals; global.get
 	b = appendU32(b, stop)
 	b = append(b, 0x04, 0x40, 0x00, 0x0b)       // if unreachable end
 	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0 memory.grow drop
 	b = append(b, 0x41)
 	b = appendS32(b, FuelPeriod)
-	b = append(b, setFuel...)
+	b = append(b, 0x24)
+	b = appendU32(b, fuel)
 	return append(b, 0x0b) // end
 }
 
@@ -562,72 +710,9 @@ var simdKnown = func() (t [256]bool) {
 	return t
 }()
 
-func (r *reader) prefixFC() error {
-	sub, err := r.u32()
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub <= 7: // saturating truncation
-		return nil
-	case sub == 8: // memory.init data mem
-		if _, err := r.u32(); err != nil {
-			return err
-		}
-		return r.memIndex()
-	case sub == 9 || sub == 13 || sub == 15 || sub == 16 || sub == 17: // data.drop elem.drop table.grow/size/fill
-		_, err := r.u32()
-		return err
-	case sub == 10: // memory.copy dst src
-		if err := r.memIndex(); err != nil {
-			return err
-		}
-		return r.memIndex()
-	case sub == 11: // memory.fill
-		return r.memIndex()
-	case sub == 12 || sub == 14: // table.init elem table, table.copy dst src
-		if _, err := r.u32(); err != nil {
-			return err
-		}
-		_, err := r.u32()
-		return err
-	}
-	return fmt.Errorf("%w: opcode 0xfc %d", ErrUnsupported, sub)
-}
-
-func (r *reader) prefixFD() error {
-	sub, err := r.u32()
-	if err != nil {
-		return err
-	}
-	if sub > 0xff || !simdKnown[sub] {
-		return fmt.Errorf("%w: opcode 0xfd %d", ErrUnsupported, sub)
-	}
-	switch {
-	case sub <= 0x0b || sub == 0x5c || sub == 0x5d: // loads, store, load_zero
-		return r.memarg()
-	case sub >= 0x54 && sub <= 0x5b: // load/store lane
-		if err := r.memarg(); err != nil {
-			return err
-		}
-		_, err := r.byte()
-		return err
-	case sub == 0x0c || sub == 0x0d: // v128.const, i8x16.shuffle
-		_, err := r.bytes(16)
-		return err
-	case sub >= 0x15 && sub <= 0x22: // extract/replace lane
-		_, err := r.byte()
-		return err
-	}
-	return nil
-}
-
-type reader struct {
-	b   []byte
-	off int
-	// For function bodies: the module's own number of globals (a higher
-	// index would name the ones Instrument adds) and whether it has no
-	// memory of its own (Instrument adds one, which the code must not use).
+// decoder reads instruction immediates that depend on the module.
+type decoder struct {
+	*wasmbin.Reader
 	globals  uint32
 	noMemory bool
 }
@@ -637,113 +722,71 @@ type reader struct {
 // reset its own fuel or clear the stop flag.
 var errTouchesAdded = fmt.Errorf("%w: code refers to a global or memory the module does not have", ErrMalformed)
 
-func (r *reader) useMemory() error {
-	if r.noMemory {
+func (d *decoder) useMemory() error {
+	if d.noMemory {
 		return errTouchesAdded
 	}
 	return nil
 }
 
-func (r *reader) byte() (byte, error) {
-	if r.off >= len(r.b) {
-		return 0, fmt.Errorf("%w: unexpected end at offset %d", ErrMalformed, r.off)
-	}
-	c := r.b[r.off]
-	r.off++
-	return c, nil
-}
-
-func (r *reader) bytes(n int) ([]byte, error) {
-	if n < 0 || n > len(r.b)-r.off {
-		return nil, fmt.Errorf("%w: %d bytes at offset %d overrun the end", ErrMalformed, n, r.off)
-	}
-	b := r.b[r.off : r.off+n : r.off+n]
-	r.off += n
-	return b, nil
-}
-
-// uleb reads an unsigned LEB128 of at most maxBits bits.
-func (r *reader) uleb(maxBits uint) (uint64, error) {
-	var v uint64
-	for shift := uint(0); ; shift += 7 {
-		if shift >= maxBits+7 || shift >= 64 {
-			return 0, fmt.Errorf("%w: LEB128 too long at offset %d", ErrMalformed, r.off)
-		}
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		v |= uint64(c&0x7f) << shift
-		if c&0x80 == 0 {
-			break
-		}
-	}
-	if maxBits < 64 && v>>maxBits != 0 {
-		return 0, fmt.Errorf("%w: LEB128 overflows %d bits", ErrMalformed, maxBits)
-	}
-	return v, nil
-}
-
-// sleb skips a signed LEB128 of at most maxBits bits and returns its value
-// (sign-extended, for block types).
-func (r *reader) sleb(maxBits uint) (int64, error) {
-	var v int64
-	shift := uint(0)
-	for {
-		if shift >= maxBits+7 || shift >= 70 {
-			return 0, fmt.Errorf("%w: LEB128 too long at offset %d", ErrMalformed, r.off)
-		}
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		if shift < 64 {
-			v |= int64(c&0x7f) << shift
-		}
-		shift += 7
-		if c&0x80 == 0 {
-			if shift < 64 && c&0x40 != 0 {
-				v |= -1 << shift
-			}
-			return v, nil
-		}
-	}
-}
-
-func (r *reader) u32() (uint32, error) {
-	v, err := r.uleb(32)
-	return uint32(v), err
-}
-
-func (r *reader) name() (string, error) {
-	n, err := r.u32()
-	if err != nil {
-		return "", err
-	}
-	b, err := r.bytes(int(n))
-	return string(b), err
-}
-
-// limits skips a limits record (flags, min, optional max).
-func (r *reader) limits() error {
-	flags, err := r.byte()
+func (d *decoder) prefixFC() error {
+	sub, err := d.U32()
 	if err != nil {
 		return err
 	}
-	if flags > 7 {
-		return fmt.Errorf("%w: limits flags 0x%x", ErrUnsupported, flags)
-	}
-	bits := uint(32)
-	if flags&4 != 0 {
-		bits = 64
-	}
-	if _, err := r.uleb(bits); err != nil {
+	switch {
+	case sub <= 7: // saturating truncation
+		return nil
+	case sub == 8: // memory.init data mem
+		if _, err := d.U32(); err != nil {
+			return err
+		}
+		return d.memIndex()
+	case sub == 9 || sub == 13 || sub == 15 || sub == 16 || sub == 17: // data.drop elem.drop table.grow/size/fill
+		_, err := d.U32()
+		return err
+	case sub == 10: // memory.copy dst src
+		if err := d.memIndex(); err != nil {
+			return err
+		}
+		return d.memIndex()
+	case sub == 11: // memory.fill
+		return d.memIndex()
+	case sub == 12 || sub == 14: // table.init elem table, table.copy dst src
+		if _, err := d.U32(); err != nil {
+			return err
+		}
+		_, err := d.U32()
 		return err
 	}
-	if flags&1 != 0 {
-		_, err = r.uleb(bits)
+	return fmt.Errorf("%w: opcode 0xfc %d", ErrUnsupported, sub)
+}
+
+func (d *decoder) prefixFD() error {
+	sub, err := d.U32()
+	if err != nil {
+		return err
 	}
-	return err
+	if sub > 0xff || !simdKnown[sub] {
+		return fmt.Errorf("%w: opcode 0xfd %d", ErrUnsupported, sub)
+	}
+	switch {
+	case sub <= 0x0b || sub == 0x5c || sub == 0x5d: // loads, store, load_zero
+		return d.memarg()
+	case sub >= 0x54 && sub <= 0x5b: // load/store lane
+		if err := d.memarg(); err != nil {
+			return err
+		}
+		_, err := d.Byte()
+		return err
+	case sub == 0x0c || sub == 0x0d: // v128.const, i8x16.shuffle
+		_, err := d.Bytes(16)
+		return err
+	case sub >= 0x15 && sub <= 0x22: // extract/replace lane
+		_, err := d.Byte()
+		return err
+	}
+	return nil
 }
 
 func isValType(t byte) bool {
@@ -754,8 +797,8 @@ func isValType(t byte) bool {
 	return false
 }
 
-func (r *reader) valtype() error {
-	t, err := r.byte()
+func valtype(r *wasmbin.Reader) error {
+	t, err := r.Byte()
 	if err != nil {
 		return err
 	}
@@ -766,15 +809,15 @@ func (r *reader) valtype() error {
 }
 
 // blockType skips a block type: empty, a value type or a type index (s33).
-func (r *reader) blockType() error {
-	if r.off >= len(r.b) {
-		return fmt.Errorf("%w: unexpected end at offset %d", ErrMalformed, r.off)
+func (d *decoder) blockType() error {
+	if d.Off >= len(d.B) {
+		return fmt.Errorf("%w: unexpected end at offset %d", ErrMalformed, d.Off)
 	}
-	if t := r.b[r.off]; t == 0x40 || isValType(t) {
-		r.off++
+	if t := d.B[d.Off]; t == 0x40 || isValType(t) {
+		d.Off++
 		return nil
 	}
-	v, err := r.sleb(33)
+	v, err := d.SLEB(33)
 	if err != nil {
 		return err
 	}
@@ -786,27 +829,27 @@ func (r *reader) blockType() error {
 
 // memarg skips align and offset; an align with bit 6 (multi-memory) is
 // refused.
-func (r *reader) memarg() error {
-	if err := r.useMemory(); err != nil {
+func (d *decoder) memarg() error {
+	if err := d.useMemory(); err != nil {
 		return err
 	}
-	align, err := r.u32()
+	align, err := d.U32()
 	if err != nil {
 		return err
 	}
 	if align >= 64 {
 		return fmt.Errorf("%w: memarg with memory index", ErrUnsupported)
 	}
-	_, err = r.uleb(64)
+	_, err = d.ULEB(64)
 	return err
 }
 
 // memIndex reads a memory index, which must be 0 (no multi-memory).
-func (r *reader) memIndex() error {
-	if err := r.useMemory(); err != nil {
+func (d *decoder) memIndex() error {
+	if err := d.useMemory(); err != nil {
 		return err
 	}
-	c, err := r.byte()
+	c, err := d.Byte()
 	if err != nil {
 		return err
 	}

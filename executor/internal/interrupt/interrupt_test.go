@@ -8,14 +8,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/cloudless-network/cloudless/executor/internal/wasmbin"
 )
 
 // modules returns the executor's fixtures and, when built, the examples'
@@ -165,7 +169,7 @@ func TestBehavesTheSame(t *testing.T) {
 // loop), exponential recursion without loops, and a spinning start section.
 func TestStops(t *testing.T) {
 	r := newRuntime(t)
-	for _, name := range []string{"loop", "nested", "fib", "startspin", "signal"} {
+	for _, name := range []string{"loop", "nested", "fib", "startspin", "signal", "brif", "brtable", "indirect"} {
 		t.Run(name, func(t *testing.T) {
 			ins, err := Instrument(fixture(t, name))
 			if err != nil {
@@ -227,15 +231,12 @@ func TestSections(t *testing.T) {
 	}
 	ids := func(b []byte) (ids []byte, secs map[byte][]byte) {
 		secs = map[byte][]byte{}
-		r := &reader{b: b, off: 8}
-		for r.off < len(r.b) {
-			id, _ := r.byte()
-			n, _ := r.u32()
-			p, err := r.bytes(int(n))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids, secs[id] = append(ids, id), p
+		ss, err := wasmbin.Sections(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss {
+			ids, secs[s.ID] = append(ids, s.ID), s.Payload
 		}
 		return ids, secs
 	}
@@ -247,10 +248,18 @@ func TestSections(t *testing.T) {
 	if !bytes.Equal(ni, []byte{1, 3, 5, 6, 7, 10, 0}) {
 		t.Fatalf("sections %v", ni)
 	}
-	for _, id := range []byte{1, 3, 0} {
-		if !bytes.Equal(os_[id], ns[id]) {
-			t.Errorf("section %d changed", id)
+	if !bytes.Equal(os_[0], ns[0]) {
+		t.Error("custom section changed")
+	}
+	// One more type, () -> (), and one more function of that type: $refill.
+	for _, id := range []byte{1, 3} {
+		o, n := os_[id], ns[id]
+		if n[0] != o[0]+1 || !bytes.Equal(n[1:len(o)], o[1:]) {
+			t.Errorf("section %d: % x -> % x", id, o, n)
 		}
+	}
+	if !bytes.HasSuffix(ns[1], []byte{0x60, 0, 0}) || ns[3][len(ns[3])-1] != os_[1][0] {
+		t.Errorf("refill type or function: % x, % x", ns[1], ns[3])
 	}
 	// Without global and export sections at all: both are created.
 	bare := []byte("\x00asm\x01\x00\x00\x00" +
@@ -392,9 +401,199 @@ func TestNoUseOfAddedState(t *testing.T) {
 		"exports global": "\x00asm\x01\x00\x00\x00\x07\x05\x01\x01g\x03\x00",
 		// a data section without a memory
 		"data": "\x00asm\x01\x00\x00\x00\x0b\x01\x00",
+		// call 1 ($refill): one function only
+		"calls refill": head + "\x0a\x06\x01\x04\x00\x10\x01\x0b",
+		// return_call 1
+		"tail-calls refill": head + "\x0a\x06\x01\x04\x00\x12\x01\x0b",
+		// ref.func 1; drop
+		"ref.func refill": head + "\x0a\x07\x01\x05\x00\xd2\x01\x1a\x0b",
+		// export "f" func 1
+		"exports refill": head + "\x07\x05\x01\x01f\x00\x01\x0a\x04\x01\x02\x00\x0b",
+		// start 1
+		"start refill": head + "\x08\x01\x01\x0a\x04\x01\x02\x00\x0b",
 	} {
 		if _, err := Instrument([]byte(b)); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// TestCheckPlacement: the check goes at the entry of every function with a
+// call instruction (call, call_indirect, return_call,
+// return_call_indirect) and after every loop; a function with neither
+// stays byte-identical, and a function with loops but no call gets no
+// entry check.
+func TestCheckPlacement(t *testing.T) {
+	bodies := []struct {
+		name       string
+		code       string // without the locals byte
+		entry      bool
+		afterLoops []int // offsets in code right after a loop's block type
+	}{
+		{"leaf", "\x01\x0b", false, nil},                      // nop
+		{"loop", "\x03\x40\x0c\x00\x0b\x0b", false, []int{2}}, // loop br 0 end
+		{"two loops", "\x03\x40\x0b\x03\x7f\x41\x00\x0b\x1a\x0b", false, []int{2, 5}},
+		{"call", "\x10\x00\x0b", true, nil},                             // call 0
+		{"return_call", "\x12\x00\x0b", true, nil},                      // return_call 0
+		{"call_indirect", "\x41\x00\x11\x00\x00\x0b", true, nil},        // call_indirect
+		{"return_call_indirect", "\x41\x00\x13\x00\x00\x0b", true, nil}, // return_call_indirect
+		{"call in loop", "\x03\x40\x10\x00\x0b\x0b", true, []int{2}},
+	}
+	mod := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00")
+	funcs := []byte{byte(len(bodies))}
+	code := []byte{byte(len(bodies))}
+	for _, b := range bodies {
+		funcs = append(funcs, 0)
+		code = append(code, byte(len(b.code)+1), 0)
+		code = append(code, b.code...)
+	}
+	mod = appendSection(mod, 3, funcs)
+	mod = appendSection(mod, 4, []byte{1, 0x70, 0, 1}) // a table for call_indirect
+	mod = appendSection(mod, 10, code)
+	out, err := Instrument(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := appendCheck(nil, 1, uint32(len(bodies))) // no globals: $stop = 0, $fuel = 1; $refill after the bodies
+	secs, err := wasmbin.Sections(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, s := range secs {
+		if s.ID != 10 {
+			continue
+		}
+		r := &wasmbin.Reader{B: s.Payload}
+		n, _ := r.U32()
+		for range n {
+			size, _ := r.U32()
+			b, err := r.Bytes(int(size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, b[1:]) // no locals
+		}
+	}
+	if len(got) != len(bodies)+1 {
+		t.Fatalf("%d bodies", len(got))
+	}
+	if want := appendRefill(nil, 0, 1); !bytes.Equal(got[len(bodies)], want[1:]) {
+		t.Errorf("refill % x, want % x", got[len(bodies)], want[1:])
+	}
+	for i, b := range bodies {
+		var want []byte
+		if b.entry {
+			want = append(want, check...)
+		}
+		prev := 0
+		for _, off := range b.afterLoops {
+			want = append(want, b.code[prev:off]...)
+			want = append(want, check...)
+			prev = off
+		}
+		want = append(want, b.code[prev:]...)
+		if !bytes.Equal(got[i], want) {
+			t.Errorf("%s: got % x, want % x", b.name, got[i], want)
+		}
+	}
+	// With tail calls enabled, wazero accepts the result.
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().
+		WithCoreFeatures(api.CoreFeaturesV2|experimental.CoreFeaturesTailCall))
+	defer r.Close(ctx)
+	if _, err := r.CompileModule(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStopsTailCalls: a cycle of tail calls (return_call and
+// return_call_indirect) grows no stack and has no loop; the checks at
+// function entry stop it. The executor does not enable tail calls, but the
+// instrumenter must not rely on that.
+func TestStopsTailCalls(t *testing.T) {
+	// (func $a (param i32) (return_call_indirect (type 0) (local.get 0 + 1) (i32.const 0)))
+	// (func $b (param i32) (return_call $a (local.get 0)))  ;; table[0] = $b
+	// (func (export "_start") (call $a (i32.const 0)))
+	const mod = "\x00\x61\x73\x6d\x01\x00\x00\x00\x01\x08\x02\x60\x01\x7f\x00\x60\x00\x00\x03\x04\x03\x00\x00\x01" +
+		"\x04\x04\x01\x70\x00\x01\x07\x0a\x01\x06\x5f\x73\x74\x61\x72\x74\x00\x02\x09\x07\x01\x00\x41\x00\x0b\x01\x01" +
+		"\x0a\x1c\x03\x0c\x00\x20\x00\x41\x01\x6a\x41\x00\x13\x00\x00\x0b\x06\x00\x20\x00\x12\x00\x0b\x06\x00\x41\x00\x10\x00\x0b"
+	ins, err := Instrument([]byte(mod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().
+		WithCoreFeatures(api.CoreFeaturesV2|experimental.CoreFeaturesTailCall))
+	defer r.Close(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := run(r, ins, nil, 20*time.Millisecond)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "unreachable") {
+			t.Fatalf("err %v, want the unreachable trap", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("not stopped within a minute")
+	}
+}
+
+// BenchmarkOverhead runs the sha256 fixture (the example function) on
+// 4 MiB of stdin, the original and the instrumented module alternately in
+// one runtime, and reports the instrumented/original ratio of the fastest
+// and of the median runs: what the checks cost in a hot loop. Alternating
+// keeps a shared machine's noise out of the ratio as far as possible.
+func BenchmarkOverhead(b *testing.B) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16)
+	orig := fixture(b, "sha256")
+	ins, err := Instrument(orig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := newRuntime(b)
+	ctx := context.Background()
+	var cms [2]wazero.CompiledModule
+	for i, m := range [][]byte{orig, ins} {
+		if cms[i], err = r.CompileModule(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var times [2][]time.Duration
+	for b.Loop() {
+		for i, cm := range cms {
+			var out bytes.Buffer
+			t0 := time.Now()
+			mod, err := r.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName("").
+				WithStdout(&out).WithStdin(bytes.NewReader(data)).WithStartFunctions())
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, name := range []string{StartExport, "_start"} {
+				if fn := mod.ExportedFunction(name); fn != nil {
+					if _, err := fn.Call(ctx); err != nil {
+						var exit *sys.ExitError
+						if !errors.As(err, &exit) || exit.ExitCode() != 0 {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+			times[i] = append(times[i], time.Since(t0))
+			mod.Close(ctx)
+			if out.Len() == 0 {
+				b.Fatal("no output")
+			}
+		}
+	}
+	for i := range times {
+		slices.Sort(times[i])
+	}
+	n := len(times[0])
+	b.ReportMetric(float64(times[1][0])/float64(times[0][0]), "ratio-min")
+	b.ReportMetric(float64(times[1][n/2])/float64(times[0][n/2]), "ratio-median")
+	b.ReportMetric(float64(times[0][n/2].Nanoseconds()), "original-ns")
+	b.ReportMetric(float64(times[1][n/2].Nanoseconds()), "instrumented-ns")
 }
