@@ -107,6 +107,9 @@ func decodeChannel(b []byte) (Channel, error) {
 			return Channel{}, fmt.Errorf("%w: channel amounts", errValue)
 		}
 	}
+	if err := nonNeg("credit", c.Credit); err != nil {
+		return Channel{}, err
+	}
 	if c.Latest != nil {
 		if err := checkVoucher(*c.Latest); err != nil {
 			return Channel{}, err

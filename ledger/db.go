@@ -186,10 +186,10 @@ func (l *Ledger) run(ctx context.Context, write bool, fn func(*Tx) error) (err e
 		}
 	}()
 	tx := &Tx{l: l, now: l.now()}
-	body := func(btx *bolt.Tx) error { tx.tx = btx; return fn(tx) }
+	body := func(btx *bolt.Tx) error { tx.tx, tx.events = btx, nil; return fn(tx) }
 	start := time.Now()
 	if write {
-		err = l.db.Update(body)
+		err = l.commit(body)
 	} else {
 		err = l.db.View(body)
 	}

@@ -262,7 +262,12 @@ type Channel struct {
 	Redeemed *big.Int       `json:"redeemed"` // redeemed on chain so far
 	// Promised is the highest cumulative amount: issued (client) or accepted
 	// (provider). Latest is the voucher carrying it.
-	Promised        *big.Int    `json:"promised"`
+	Promised *big.Int `json:"promised"`
+	// Credit is the part of Promised that pays for no job: the price of
+	// channel jobs the provider's sandbox stopped (refunded, see
+	// CreditJob). Both sides record it; the next voucher is for
+	// Charged()+price, and a provider redeems only up to Charged().
+	Credit          *big.Int    `json:"credit,omitempty"`
 	Latest          *Voucher    `json:"latest,omitempty"`
 	UnredeemedSince time.Time   `json:"unredeemed_since,omitzero"` // provider: when Promised first went above Redeemed
 	ExitAt          uint64      `json:"exit_at,omitempty"`         // unix seconds; 0: no exit started
@@ -272,9 +277,19 @@ type Channel struct {
 	Note            string      `json:"note,omitempty"`
 }
 
-// Unredeemed is Promised - Redeemed (never negative).
+// Charged is Promised - Credit: what the channel's jobs cost so far.
+func (c Channel) Charged() *big.Int {
+	d := new(big.Int).Sub(bigOr0(c.Promised), bigOr0(c.Credit))
+	if d.Sign() < 0 {
+		d.SetInt64(0)
+	}
+	return d
+}
+
+// Unredeemed is Charged - Redeemed (never negative): what the provider is
+// owed and has not redeemed yet.
 func (c Channel) Unredeemed() *big.Int {
-	d := new(big.Int).Sub(bigOr0(c.Promised), bigOr0(c.Redeemed))
+	d := new(big.Int).Sub(c.Charged(), bigOr0(c.Redeemed))
 	if d.Sign() < 0 {
 		d.SetInt64(0)
 	}
@@ -400,7 +415,8 @@ type Options struct {
 }
 
 // Ledger is the node's durable record. It is safe for concurrent use.
-// Writes are serialized by bbolt; every write is one fsynced transaction.
+// Every write is committed and fsynced before it returns; concurrent
+// writes share one transaction and one fsync (group commit, group.go).
 type Ledger struct {
 	db     *bolt.DB
 	path   string
@@ -410,6 +426,7 @@ type Ledger struct {
 	mu     sync.RWMutex // guards closed against concurrent Close
 	closed bool
 	once   sync.Once
+	group  committer // group commit of concurrent writes (group.go)
 }
 
 // Open opens (creating if needed) the ledger file at path, typically

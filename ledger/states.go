@@ -24,7 +24,9 @@ var providerJobEdges = map[JobState][]JobState{
 	JobAwarded:         {JobPaymentVerified, JobCancelled, JobFailed},
 	JobPaymentVerified: {JobRunning, JobRefunded, JobCancelled, JobFailed},
 	JobRunning:         {JobResultStored, JobRefunded, JobCancelled, JobFailed},
-	JobResultStored:    {JobResultSent, JobRefunded, JobFailed},
+	// result_stored -> committed: an escrow provider commits the hash on
+	// chain before it reveals the result to the client.
+	JobResultStored: {JobResultSent, JobCommitted, JobRefunded, JobFailed},
 	// result_sent: escrow goes on to commit; channel holds the voucher.
 	JobResultSent:  {JobCommitted, JobVoucherHeld, JobPaid, JobRefunded, JobFailed},
 	JobCommitted:   {JobPaid, JobDisputed, JobRefunded},

@@ -25,7 +25,7 @@ bid_sent>awarded bid_sent>cancelled bid_sent>failed
 awarded>payment_verified awarded>cancelled awarded>failed
 payment_verified>running payment_verified>refunded payment_verified>cancelled payment_verified>failed
 running>result_stored running>refunded running>cancelled running>failed
-result_stored>result_sent result_stored>refunded result_stored>failed
+result_stored>result_sent result_stored>committed result_stored>refunded result_stored>failed
 result_sent>committed result_sent>voucher_held result_sent>paid result_sent>refunded result_sent>failed
 committed>paid committed>disputed committed>refunded
 disputed>paid disputed>refunded

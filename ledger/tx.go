@@ -794,9 +794,11 @@ func (tx *Tx) IssueVoucher(chID common.Hash, jobID string, amount *big.Int, sign
 	if err != nil {
 		return Voucher{}, err
 	}
-	cum := new(big.Int).Add(c.Promised, amount)
+	// The next cumulative amount is what the jobs cost so far plus this
+	// one: a credit (a refunded job) is used up before the amount grows.
+	cum := new(big.Int).Add(c.Charged(), amount)
 	if cum.Cmp(c.Deposit) > 0 {
-		return Voucher{}, fmt.Errorf("%w: channel %s: %s promised + %s > deposit %s", ErrInsufficientDeposit, chID, c.Promised, amount, c.Deposit)
+		return Voucher{}, fmt.Errorf("%w: channel %s: %s charged + %s > deposit %s", ErrInsufficientDeposit, chID, c.Charged(), amount, c.Deposit)
 	}
 	sig, err := callSign(sign, new(big.Int).Set(cum))
 	if err != nil {
@@ -811,7 +813,8 @@ func (tx *Tx) IssueVoucher(chID common.Hash, jobID string, amount *big.Int, sign
 		return Voucher{}, err
 	}
 	from := c.Promised.String()
-	c.Promised, c.Latest, c.Updated = cum, &v, tx.now
+	setPromised(&c, cum, &v)
+	c.Updated = tx.now
 	if err := tx.putChannel(c); err != nil {
 		return Voucher{}, err
 	}

@@ -42,8 +42,8 @@ func (r *countingRunner) Run(ctx context.Context, s executor.Spec) (*executor.Re
 	return r.Runner.Run(ctx, s)
 }
 
-// silentContent is a provider that never stores its output, so it never
-// sends a result.
+// silentContent is a provider that cannot store its output: it reports
+// the job failed ("provider failed: ...") and is not paid.
 type silentContent struct{ storeContent }
 
 func (silentContent) AddDir(ctx context.Context, dir string) (string, error) {
@@ -195,7 +195,7 @@ func TestSilentProviderRefunded(t *testing.T) {
 	silent := silentContent{prov.content}
 	prov.startNet()
 	p, err := market.NewProvider(market.ProviderDeps{Net: prov.net, Seal: prov.seal, Content: silent, Runner: prov.exec,
-		Settle: prov.settle, Journal: prov.journal, Book: prov.book, Logger: quietLogger()},
+		Settle: prov.settle, Ledger: prov.journal, Book: prov.book, Logger: quietLogger()},
 		market.ProviderConfig{Price: testPrice, OfferInterval: time.Second, TickInterval: 50 * time.Millisecond, ResultMargin: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ func TestSilentProviderRefunded(t *testing.T) {
 	defer cancel()
 	go p.Run(ctx)
 	t.Cleanup(func() { p.Close() })
-	cl.startClient(market.ClientConfig{ResultMargin: 2 * time.Second})
+	cl.startClient(market.ClientConfig{ResultMargin: 5 * time.Second})
 	cl.waitOffers(1)
 	before := w.credits(cl.addr())
 	spec := jobSpec(cl.publishModule())
@@ -213,8 +213,8 @@ func TestSilentProviderRefunded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.client.Wait(w.ctx, id); !errors.Is(err, market.ErrNoResult) {
-		t.Fatalf("err %v, want ErrNoResult", err)
+	if _, err := cl.client.Wait(w.ctx, id); !errors.Is(err, market.ErrStopped) || !contains(err, "provider failed") {
+		t.Fatalf("err %v, want ErrStopped (provider failed)", err)
 	}
 	w.adjustTime(time.Minute) // past the deal deadline
 	deadline := time.Now().Add(20 * time.Second)

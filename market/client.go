@@ -19,6 +19,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cloudless-network/cloudless/contracts"
+	"github.com/cloudless-network/cloudless/ledger"
 	"github.com/cloudless-network/cloudless/market/wire"
 )
 
@@ -28,7 +29,9 @@ type ClientDeps struct {
 	Seal    Sealer
 	Content Content
 	Settle  Settlement
-	Journal Journal
+	// Ledger is the node's durable record (ledger.db), written before
+	// every message or transaction that depends on it.
+	Ledger *ledger.Ledger
 	// Book is the offer book the client picks providers from (NewBook when nil).
 	Book    *Book
 	Logger  *slog.Logger
@@ -90,6 +93,15 @@ type RunOptions struct {
 	PayMode wire.PayMode
 	// Providers, when set, are asked directly instead of the offer book's picks.
 	Providers []peer.ID
+	// Retry re-awards the job up to Retry more times when its providers
+	// stay silent past the deadline, fail it or return a result that does
+	// not check out; each round asks providers not tried before. A
+	// provider that failed is not paid (escrow refunded, channel price
+	// credited back when it said it failed). 0: no retry.
+	Retry int
+	// ResultTimeout, when set, is how long to wait for results after an
+	// award before a retry (default: the job's timeout + ResultMargin).
+	ResultTimeout time.Duration
 }
 
 // Event is a progress step of a job (for the CLI's progress display).
@@ -140,8 +152,8 @@ type Client struct {
 	mu     sync.Mutex
 	jobs   map[wire.JobID]*inflight
 	subs   map[wire.JobID][]chan Event
-	chanMu sync.Mutex // serializes voucher signing per client
-	rep    map[peer.ID]float64
+	chanMu sync.Mutex // serializes opening and topping up channels
+	rep    map[common.Address]ledger.Rep
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -150,8 +162,8 @@ type Client struct {
 
 // NewClient registers the client's handlers on deps.Net.
 func NewClient(deps ClientDeps, cfg ClientConfig) (*Client, error) {
-	if deps.Net == nil || deps.Seal == nil || deps.Content == nil || deps.Settle == nil || deps.Journal == nil {
-		return nil, errors.New("market: client needs Net, Seal, Content, Settle and Journal")
+	if deps.Net == nil || deps.Seal == nil || deps.Content == nil || deps.Settle == nil || deps.Ledger == nil {
+		return nil, errors.New("market: client needs Net, Seal, Content, Settle and Ledger")
 	}
 	cfg.defaults()
 	if deps.Book == nil {
@@ -162,20 +174,18 @@ func NewClient(deps ClientDeps, cfg ClientConfig) (*Client, error) {
 		log = slog.Default()
 	}
 	c := &Client{d: deps, cfg: cfg, me: deps.Settle.Address(), log: log.With("part", "market", "role", "client"),
-		m: deps.Metrics, jobs: map[wire.JobID]*inflight{}, subs: map[wire.JobID][]chan Event{}, rep: map[peer.ID]float64{}}
+		m: deps.Metrics, jobs: map[wire.JobID]*inflight{}, subs: map[wire.JobID][]chan Event{}, rep: map[common.Address]ledger.Rep{}}
 	if c.m == nil {
 		c.m = NewMetrics(nil)
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	_ = deps.Journal.ForEach(bucketReputation, func(k string, v []byte) error {
-		var r float64
-		if jsonUnmarshal(v, &r) == nil {
-			if id, err := peer.Decode(k); err == nil {
-				c.rep[id] = r
-			}
-		}
-		return nil
-	})
+	reps, err := deps.Ledger.Reputations(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("market: reputations: %w", err)
+	}
+	for _, r := range reps {
+		c.rep[r.Provider] = r
+	}
 	deps.Net.Handle(wire.TypeBid, c.handleBid)
 	deps.Net.Handle(wire.TypeResult, c.handleResult)
 	return c, nil
@@ -248,40 +258,73 @@ func (c *Client) emit(id wire.JobID, s State, format string, args ...any) {
 	}
 }
 
-func (c *Client) save(j *Job) error {
+func (c *Client) save(j *Job) error { return c.saveWith(j, nil) }
+
+// saveWith writes j and whatever more (may be nil) in one fsynced ledger
+// transaction.
+func (c *Client) saveWith(j *Job, more func(tx *ledger.Tx) error) error {
 	j.Updated = time.Now()
-	return putJSON(c.d.Journal, bucketClientJobs, j.ID.String(), j)
+	return update(c.d.Ledger, func(tx *ledger.Tx) error {
+		if more != nil {
+			if err := more(tx); err != nil {
+				return err
+			}
+		}
+		return putClientJob(tx, j)
+	})
 }
 
 func (c *Client) setState(j *Job, s State, format string, args ...any) error {
+	return c.setStateWith(j, s, nil, format, args...)
+}
+
+// setStateWith is setState writing more in the same transaction.
+func (c *Client) setStateWith(j *Job, s State, more func(tx *ledger.Tx) error, format string, args ...any) error {
 	j.State = s
 	c.m.Job("client", s)
 	c.emit(j.ID, s, format, args...)
-	return c.save(j)
+	return c.saveWith(j, more)
+}
+
+// note sets j's state and tells subscribers without writing: for steps no
+// message or transaction depends on, persisted with the next write.
+func (c *Client) note(j *Job, s State, format string, args ...any) {
+	j.State = s
+	c.m.Job("client", s)
+	c.emit(j.ID, s, format, args...)
 }
 
 // Job returns a job's record.
 func (c *Client) Job(id wire.JobID) (*Job, error) {
-	var j Job
-	if err := getJSON(c.d.Journal, bucketClientJobs, id.String(), &j); err != nil {
+	lj, err := c.d.Ledger.Job(context.Background(), id.String())
+	if errors.Is(err, ledger.ErrNotFound) {
+		return nil, fmt.Errorf("%w: job %s", ErrNotFound, id)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return &j, nil
+	return clientJobOf(lj)
 }
 
 // Jobs returns every job of this client, newest first.
 func (c *Client) Jobs() ([]Job, error) {
-	var out []Job
-	err := c.d.Journal.ForEach(bucketClientJobs, func(_ string, v []byte) error {
-		var j Job
-		if err := jsonUnmarshal(v, &j); err != nil {
-			return err
+	return c.jobsIn(context.Background(), ledger.JobFilter{Role: ledger.RoleClient})
+}
+
+func (c *Client) jobsIn(ctx context.Context, f ledger.JobFilter) ([]Job, error) {
+	ljs, err := c.d.Ledger.Jobs(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Job, 0, len(ljs))
+	for _, lj := range ljs {
+		j, err := clientJobOf(lj)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, j)
-		return nil
-	})
-	sort.Slice(out, func(i, k int) bool { return out[i].Created.After(out[k].Created) })
-	return out, err
+		out = append(out, *j)
+	}
+	return out, nil
 }
 
 // Submit validates spec, records the job and starts it; follow it with
@@ -410,7 +453,7 @@ func (c *Client) handleResult(ctx context.Context, from peer.ID, msg wire.Messag
 	if stoppedResult(r) {
 		a.State, a.Stopped, a.Error = StateFailed, true, r.Error
 	}
-	return nil, c.save(j)
+	return nil, c.saveWith(j, c.creditStopped(j, a))
 }
 
 // ErrStopped: the provider's sandbox stopped the job (a deadline, memory or
@@ -432,31 +475,43 @@ func (c *Client) chainNow(ctx context.Context) (uint64, error) {
 }
 
 func (c *Client) reputation(p peer.ID) float64 {
+	addr, err := AddressOf(p)
+	if err != nil {
+		return 0
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r, ok := c.rep[p]; ok {
-		return r
-	}
-	return 0.5
+	return scoreOf(c.rep[addr])
 }
 
 // Reputation returns a provider's score in [0, 1] (0.5 when unknown).
 func (c *Client) Reputation(p peer.ID) float64 { return c.reputation(p) }
 
-func (c *Client) rate(p peer.ID, good bool) {
+// rate records how p did on job in the ledger (idempotent per job).
+func (c *Client) rate(p peer.ID, job wire.JobID, o ledger.Outcome) {
+	addr, err := AddressOf(p)
+	if err != nil {
+		return
+	}
+	r, err := c.d.Ledger.RecordOutcome(context.Background(), addr, job.String(), o)
+	if err != nil {
+		c.log.Warn("reputation", "provider", p, "err", err)
+		return
+	}
 	c.mu.Lock()
-	r, ok := c.rep[p]
-	if !ok {
-		r = 0.5
-	}
-	if good {
-		r += (1 - r) * 0.2
-	} else {
-		r *= 0.25
-	}
-	c.rep[p] = r
+	c.rep[addr] = r
 	c.mu.Unlock()
-	_ = putJSON(c.d.Journal, bucketReputation, p.String(), r)
+}
+
+// creditStopped returns what to write with a's failure report: on a
+// channel, a's price is credited back (the provider did the same before
+// sending the report), so the next voucher reuses it.
+func (c *Client) creditStopped(j *Job, a *Assignment) func(tx *ledger.Tx) error {
+	if j.PayMode != wire.PayChannel || !a.Stopped || a.Credited || a.Channel == (common.Hash{}) || a.Price == nil {
+		return nil
+	}
+	a.Credited = true
+	return func(tx *ledger.Tx) error { _, err := tx.CreditJob(a.Channel, j.ID.String(), a.Price); return err }
 }
 
 // process is the life of one job on the client.
@@ -482,45 +537,108 @@ func (c *Client) process(ctx context.Context, j *Job, f *inflight, opts RunOptio
 	if err != nil {
 		return fail(err)
 	}
-	k := j.Spec.Redundancy
 	c.emit(j.ID, StateRequested, "finding providers")
-	bids, asked, reasons := c.collectBids(ctx, req, sealed, f, opts)
+	exclude := map[peer.ID]bool{}
+	for attempt := 0; ; attempt++ {
+		last := attempt >= opts.Retry
+		out, err := c.round(ctx, j, f, opts, req, sealed, specCBOR, exclude, last)
+		if err == nil || last || !retryable(err) {
+			return out, err
+		}
+		// Nothing usable from this round, and retries are left: ask
+		// providers not tried yet. Silent providers' escrow is refunded
+		// by Settle after the deadline; a provider that reported a
+		// failure was not charged.
+		for _, a := range j.Assigned {
+			exclude[a.Provider] = true
+		}
+		j.Attempts = attempt + 1
+		c.m.Job("client", StateBidding)
+		if err := c.setState(j, StateBidding, "attempt %d failed (%v); re-awarding", attempt+1, err); err != nil {
+			return fail(err)
+		}
+		now := time.Now()
+		req.BidDeadline, req.Expiry = wire.TimestampOf(now.Add(c.cfg.BidWait)), wire.TimestampOf(now.Add(c.cfg.BidWait+30*time.Second))
+		if sealed, err = c.d.Seal(req); err != nil {
+			return fail(err)
+		}
+	}
+}
+
+// retryable: the round ended with no usable result from its providers
+// (silent, failed, or a result that did not check out).
+func retryable(err error) bool {
+	return errors.Is(err, ErrNoResult) || errors.Is(err, ErrStopped) || errors.Is(err, ErrBadResult) || errors.Is(err, ErrNoBids)
+}
+
+// MaxRetry caps RunOptions.Retry.
+const MaxRetry = 16
+
+// minAskScore: providers scoring below it are not asked (one wrong answer
+// with no good ones, or a long record of failures).
+const minAskScore = 0.15
+
+// round is one bid-award-result round of a job; last says whether a
+// failure ends the job (otherwise the caller re-awards).
+func (c *Client) round(ctx context.Context, j *Job, f *inflight, opts RunOptions, req *wire.JobRequest, sealed, specCBOR []byte, exclude map[peer.ID]bool, last bool) (*Outcome, error) {
+	fail := func(err error) (*Outcome, error) {
+		if !last && retryable(err) {
+			return nil, err
+		}
+		j.Error = err.Error()
+		s := StateFailed
+		if errors.Is(err, context.Canceled) {
+			s, err = StateCancelled, fmt.Errorf("%w: %v", ErrCancelled, err)
+			j.Error = err.Error()
+		}
+		_ = c.setState(j, s, "%v", err)
+		return nil, err
+	}
+	k := j.Spec.Redundancy
+	bids, asked, reasons := c.collectBids(ctx, req, sealed, f, opts, exclude)
 	j.Bids = len(bids)
 	if len(bids) < k {
 		return fail(&NoBidsError{Memory: j.Spec.Resources.Memory, Timeout: j.Spec.Resources.Timeout, MaxPrice: j.Spec.Price.Max,
 			Module: j.Spec.Module, Asked: asked, Got: len(bids), Wanted: k, Reasons: reasons})
 	}
 	chosen := c.choose(bids, k)
-	if err := c.setState(j, StatePaying, "%d bids; paying %d providers", len(bids), len(chosen)); err != nil {
+	// Paying is written with the deal or voucher, before money moves.
+	c.note(j, StatePaying, "%d bids; paying %d providers", len(bids), len(chosen))
+	first := len(j.Assigned)
+	if err := c.payAndAward(ctx, j, chosen, specCBOR); err != nil && len(j.Assigned) == first {
 		return fail(err)
 	}
-	if err := c.payAndAward(ctx, j, chosen, specCBOR); err != nil && len(j.Assigned) == 0 {
-		return fail(err)
-	}
-	awarded := 0
-	for _, a := range j.Assigned {
+	awarded, why := 0, ""
+	for _, a := range j.Assigned[first:] {
 		if a.State == StateAwarded {
 			awarded++
+		} else if a.Error != "" {
+			why = " (" + a.Error + ")"
 		}
 	}
 	if awarded == 0 {
-		return fail(fmt.Errorf("%w: every award was refused", ErrNoResult))
+		return fail(fmt.Errorf("%w: every award was refused%s", ErrNoResult, why))
 	}
 	if err := c.setState(j, StateAwarded, "running on %d providers", awarded); err != nil {
 		return fail(err)
 	}
-	return c.awaitResults(ctx, j, f)
+	return c.awaitResults(ctx, j, f, first, opts.ResultTimeout, last)
 }
 
 // collectBids asks fitting providers from the book directly; if too few
 // bid, it also gossips the request and waits for bids until the deadline.
-func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed []byte, f *inflight, opts RunOptions) ([]bidIn, int, []string) {
+func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed []byte, f *inflight, opts RunOptions, exclude map[peer.ID]bool) ([]bidIn, int, []string) {
 	k := req.Spec.Redundancy
 	want := 2*k + 1
-	targets := opts.Providers
-	if len(targets) == 0 {
+	var targets []peer.ID
+	for _, p := range opts.Providers {
+		if !exclude[p] {
+			targets = append(targets, p)
+		}
+	}
+	if len(opts.Providers) == 0 {
 		for _, q := range c.d.Book.Fitting(&req.Spec, map[peer.ID]bool{c.d.Net.ID(): true}) {
-			if c.reputation(q.Offer.Provider) < 0.05 {
+			if c.reputation(q.Offer.Provider) < minAskScore || exclude[q.Offer.Provider] {
 				continue // a provider caught lying is not asked again
 			}
 			targets = append(targets, q.Offer.Provider)
@@ -539,7 +657,7 @@ func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed [
 	accept := func(b *wire.Bid, from peer.ID, lat time.Duration) bool {
 		mu.Lock()
 		defer mu.Unlock()
-		if b.JobID != req.ID || b.Provider != from || seen[from] || from == c.d.Net.ID() ||
+		if b.JobID != req.ID || b.Provider != from || seen[from] || from == c.d.Net.ID() || exclude[from] ||
 			(req.Spec.Price.Max != nil && b.Price.Cmp(req.Spec.Price.Max) > 0) {
 			return false
 		}
@@ -633,6 +751,10 @@ func (c *Client) payAndAward(ctx context.Context, j *Job, chosen []bidIn, specCB
 				firstErr = cmpErr(firstErr, err)
 				continue
 			}
+			// The head's time is the last block's: on an idle chain it lags
+			// the clock, and the deal's block will be stamped near the
+			// clock (a retry after a long wait hit this).
+			now = max(now, uint64(time.Now().Unix()))
 			total := b.bid.ExpectedStart.D() + j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin
 			dp := contracts.DealParams{Client: c.me, Provider: addr, Mediator: c.cfg.Mediator, Price: a.Price,
 				Deadline: now + uint64(total/time.Second) + 1, ChallengeWindow: uint64(c.cfg.ChallengeWindow / time.Second),
@@ -651,18 +773,19 @@ func (c *Client) payAndAward(ctx context.Context, j *Job, chosen []bidIn, specCB
 				firstErr = cmpErr(firstErr, fmt.Errorf("open deal with %s: %w", b.bid.Provider, err))
 				continue
 			}
+			// Recorded with the award below; a crash before that leaves a
+			// deal the ledger has as opening, which Settle and Reconcile
+			// find on chain.
+			j.Assigned[len(j.Assigned)-1].DealOpen = true
 			c.m.Paid("escrow_open", a.Price)
 			award.DealID = a.DealID
 		case wire.PayChannel:
-			v, err := c.voucher(ctx, b.bid.Provider, addr, a.Price)
+			// The voucher is reserved, signed and stored with the job's
+			// assignment in one transaction before the award goes out.
+			v, err := c.voucher(ctx, b.bid.Provider, addr, a.Price, j, &a)
 			if err != nil {
 				firstErr = cmpErr(firstErr, err)
 				continue
-			}
-			a.Channel, a.Cumulative = v.Key.ID(), v.Cumulative
-			j.Assigned = append(j.Assigned, a)
-			if err := c.save(j); err != nil {
-				return err
 			}
 			c.m.Paid("voucher", a.Price)
 			award.Voucher = &wire.Voucher{ChannelID: v.Key.ID(), Cumulative: v.Cumulative, Signature: v.Signature}
@@ -675,12 +798,14 @@ func (c *Client) payAndAward(ctx context.Context, j *Job, chosen []bidIn, specCB
 		if err != nil {
 			j.Assigned[i].State, j.Assigned[i].Error = StateFailed, "award: "+err.Error()
 			firstErr = cmpErr(firstErr, err)
+			if !errors.Is(err, ErrRefused) && !errors.Is(err, ErrUnpaid) && ctx.Err() == nil {
+				c.rate(b.bid.Provider, j.ID, ledger.OutcomeFailure) // bid, then went away
+			}
 		} else {
 			j.Assigned[i].State = StateAwarded
 		}
-		if err := c.save(j); err != nil {
-			return err
-		}
+		// Written with the job's next state (awarded or failed): the
+		// payment was written before the award went out.
 	}
 	return firstErr
 }
@@ -692,80 +817,147 @@ func cmpErr(first, err error) error {
 	return err
 }
 
-// voucher returns a signed voucher raising the channel to provider by
-// price, opening or topping up the channel as needed. The new promised
-// amount is persisted before the voucher leaves this function.
-func (c *Client) voucher(ctx context.Context, p peer.ID, addr common.Address, price *big.Int) (contracts.Voucher, error) {
-	c.chanMu.Lock()
-	defer c.chanMu.Unlock()
-	var ch outChannel
-	err := getJSON(c.d.Journal, bucketChannelsOut, addr.Hex(), &ch)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return contracts.Voucher{}, err
-	}
-	need := new(big.Int).Add(orZero(ch.Promised), price)
-	if err == nil && orZero(ch.Deposit).Sign() == 0 {
-		// Journaled before an openChannel that did not go through (or whose
-		// receipt we never saw): open it now unless the chain has it.
-		if oc, cerr := c.d.Settle.Channel(ctx, ch.Key.ID()); cerr == nil {
-			ch.Deposit = oc.Deposit
-		} else {
-			err = ErrNotFound
-		}
-	}
-	if errors.Is(err, ErrNotFound) {
-		dep := c.cfg.ChannelDeposit
-		if dep == nil {
-			dep = new(big.Int).Mul(price, big.NewInt(100))
-		}
-		if dep.Cmp(price) < 0 {
-			dep = new(big.Int).Set(price)
-		}
-		var salt common.Hash
-		_, _ = rand.Read(salt[:])
-		key := contracts.ChannelKey{Client: c.me, Provider: addr, Salt: salt}
-		ch = outChannel{Key: key, Provider: p, Deposit: new(big.Int), Promised: new(big.Int)}
-		if err := putJSON(c.d.Journal, bucketChannelsOut, addr.Hex(), &ch); err != nil {
+// voucher returns a signed voucher paying price for job j on the channel
+// to provider, opening or topping up the channel as needed. The voucher is
+// reserved in the ledger (IssueVoucher: the channel's charges plus price,
+// so a credit from a refunded job is used first) and a is appended to j's
+// assignments and saved in the same transaction, before the voucher
+// leaves this function.
+func (c *Client) voucher(ctx context.Context, p peer.ID, addr common.Address, price *big.Int, j *Job, a *Assignment) (contracts.Voucher, error) {
+	// chanMu covers opening and topping up only: the voucher itself is
+	// reserved atomically by the ledger, so concurrent jobs on the same
+	// channel share fsyncs (group commit) instead of queueing for one.
+	for try := 0; ; try++ {
+		ch, err := c.fundedChannel(ctx, p, addr, price)
+		if err != nil {
 			return contracts.Voucher{}, err
 		}
-		if _, _, err := c.d.Settle.OpenChannel(ctx, addr, salt, dep); err != nil {
-			return contracts.Voucher{}, fmt.Errorf("open channel to %s: %w", addr, err)
+		key := contracts.ChannelKey{Client: ch.Client, Provider: ch.Provider, Salt: ch.Salt}
+		var out contracts.Voucher
+		base := j.Assigned[:len(j.Assigned):len(j.Assigned)]
+		// The ledger may run this more than once (group commit): it
+		// rebuilds its changes from base each time.
+		err = update(c.d.Ledger, func(tx *ledger.Tx) error {
+			v, err := tx.IssueVoucher(ch.ID, j.ID.String(), price, func(cum *big.Int) ([]byte, error) {
+				sv, err := c.d.Settle.SignVoucher(key, cum)
+				return sv.Signature, err
+			})
+			if err != nil {
+				return err
+			}
+			out = contracts.Voucher{Key: key, Cumulative: v.Cumulative, Signature: v.Signature}
+			a.Channel, a.Cumulative = ch.ID, new(big.Int).Set(v.Cumulative)
+			j.Assigned = append(base, *a)
+			j.Updated = time.Now()
+			return putClientJob(tx, j)
+		})
+		if errors.Is(err, ledger.ErrInsufficientDeposit) && try < 3 {
+			continue // concurrent jobs used the deposit up: top up again
 		}
-		ch.Deposit = new(big.Int).Set(dep)
-		c.m.Paid("channel_deposit", dep)
-	} else if need.Cmp(ch.Deposit) > 0 {
+		if err != nil {
+			return contracts.Voucher{}, err
+		}
+		return out, nil
+	}
+}
+
+// fundedChannel returns the open channel to addr with room for price
+// (opening or topping it up as needed).
+func (c *Client) fundedChannel(ctx context.Context, p peer.ID, addr common.Address, price *big.Int) (ledger.Channel, error) {
+	c.chanMu.Lock()
+	defer c.chanMu.Unlock()
+	ch, err := c.channelTo(ctx, p, addr, price)
+	if err != nil {
+		return ledger.Channel{}, err
+	}
+	if need := new(big.Int).Add(ch.Charged(), price); need.Cmp(ch.Deposit) > 0 {
 		add := new(big.Int).Sub(need, ch.Deposit)
 		add.Add(add, new(big.Int).Mul(price, big.NewInt(50)))
-		if _, err := c.d.Settle.TopUp(ctx, ch.Key, add); err != nil {
-			return contracts.Voucher{}, fmt.Errorf("top up channel to %s: %w", addr, err)
+		key := contracts.ChannelKey{Client: ch.Client, Provider: ch.Provider, Salt: ch.Salt}
+		rc, err := c.d.Settle.TopUp(ctx, key, add)
+		if err != nil {
+			return ledger.Channel{}, fmt.Errorf("top up channel to %s: %w", addr, err)
 		}
-		ch.Deposit.Add(ch.Deposit, add)
+		if ch, err = c.d.Ledger.UpdateChannel(ctx, ch.ID, func(x *ledger.Channel) error {
+			x.Deposit = new(big.Int).Add(x.Deposit, add)
+			return nil
+		}); err != nil {
+			return ledger.Channel{}, err
+		}
+		_ = c.d.Ledger.RecordPayment(ctx, ledger.Payment{Kind: ledger.PaymentLocked, Amount: add, Ref: ch.ID, Tx: rc.TxHash, Peer: addr, Note: "channel top-up"})
 		c.m.Paid("channel_deposit", add)
 	}
-	v, err := c.d.Settle.SignVoucher(ch.Key, need)
+	return ch, nil
+}
+
+// channelTo returns the open channel from this client to addr, opening
+// one (recorded as opening before the transaction) when there is none.
+func (c *Client) channelTo(ctx context.Context, p peer.ID, addr common.Address, price *big.Int) (ledger.Channel, error) {
+	chs, err := c.d.Ledger.Channels(ctx, ledger.RoleClient, ledger.ChannelOpening, ledger.ChannelOpen)
 	if err != nil {
-		return contracts.Voucher{}, err
+		return ledger.Channel{}, err
 	}
-	ch.Promised = need
-	if err := putJSON(c.d.Journal, bucketChannelsOut, addr.Hex(), &ch); err != nil {
-		return contracts.Voucher{}, err
+	for i := len(chs) - 1; i >= 0; i-- {
+		ch := chs[i]
+		if ch.Provider != addr {
+			continue
+		}
+		if ch.State == ledger.ChannelOpen {
+			return ch, nil
+		}
+		// Recorded before an open that did not go through (or whose
+		// receipt we never saw): use it if the chain has it.
+		if oc, err := c.d.Settle.Channel(ctx, ch.ID); err == nil {
+			return c.d.Ledger.TransitionChannel(ctx, ch.ID, ledger.ChannelOpen, func(x *ledger.Channel) error { x.Deposit = oc.Deposit; return nil })
+		}
+		_, _ = c.d.Ledger.TransitionChannel(ctx, ch.ID, ledger.ChannelAbandoned, nil)
 	}
-	return v, nil
+	dep := c.cfg.ChannelDeposit
+	if dep == nil {
+		dep = new(big.Int).Mul(price, big.NewInt(100))
+	}
+	if dep.Cmp(price) < 0 {
+		dep = new(big.Int).Set(price)
+	}
+	var salt common.Hash
+	_, _ = rand.Read(salt[:])
+	key := contracts.ChannelKey{Client: c.me, Provider: addr, Salt: salt}
+	if _, err := c.d.Ledger.PutChannel(ctx, ledger.Channel{ID: key.ID(), Role: ledger.RoleClient, State: ledger.ChannelOpening,
+		Client: c.me, Provider: addr, Peer: p.String(), Salt: salt, Deposit: new(big.Int)}); err != nil {
+		return ledger.Channel{}, err
+	}
+	_, rc, err := c.d.Settle.OpenChannel(ctx, addr, salt, dep)
+	if err != nil {
+		return ledger.Channel{}, fmt.Errorf("open channel to %s: %w", addr, err)
+	}
+	var ch ledger.Channel
+	err = update(c.d.Ledger, func(tx *ledger.Tx) (err error) {
+		ch, err = tx.TransitionChannel(key.ID(), ledger.ChannelOpen, func(x *ledger.Channel) error {
+			x.Deposit, x.OpenTx = new(big.Int).Set(dep), rc.TxHash
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.RecordPayment(ledger.Payment{Kind: ledger.PaymentLocked, Amount: dep, Ref: key.ID(), Tx: rc.TxHash, Peer: addr, Note: "channel deposit"})
+	})
+	if err != nil {
+		return ledger.Channel{}, err
+	}
+	c.m.Paid("channel_deposit", dep)
+	return ch, nil
 }
 
 // awaitResults collects results until every awarded provider answered or
 // the deadline, verifies them, and settles.
-func (c *Client) awaitResults(ctx context.Context, j *Job, f *inflight) (*Outcome, error) {
-	var maxWait time.Duration
-	for _, a := range j.Assigned {
-		if a.State == StateAwarded {
-			maxWait = max(maxWait, j.Spec.Resources.Timeout.D()+c.cfg.ResultMargin)
-		}
+func (c *Client) awaitResults(ctx context.Context, j *Job, f *inflight, first int, wait time.Duration, last bool) (*Outcome, error) {
+	if wait <= 0 {
+		wait = j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin
 	}
-	timer := time.NewTimer(maxWait)
+	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	pending := 0
-	for _, a := range j.Assigned {
+	for _, a := range j.Assigned[first:] {
 		if a.State == StateAwarded {
 			pending++
 		}
@@ -786,7 +978,7 @@ loop:
 		case r := <-f.results:
 			i := slices.IndexFunc(j.Assigned, func(a Assignment) bool { return a.Provider == r.from })
 			if i < 0 || j.Assigned[i].ResultCID != "" || j.Assigned[i].State != StateAwarded {
-				continue
+				continue // also a late result of an earlier round: Settle takes it
 			}
 			pending--
 			a := &j.Assigned[i]
@@ -796,7 +988,8 @@ loop:
 				// fetch, accept or pay; Settle refunds the deal.
 				a.State, a.Stopped = StateFailed, true
 				c.emit(j.ID, StateFailed, "%s stopped the job: %s", short(r.from), r.res.Error)
-				_ = c.save(j)
+				_ = c.saveWith(j, c.creditStopped(j, a))
+				c.rate(a.Provider, j.ID, ledger.OutcomeFailure)
 				continue
 			}
 			a.State = StateSubmitted
@@ -809,7 +1002,7 @@ loop:
 				a.Verified = true
 				counts[a.OutputHash]++
 			}
-			_ = c.save(j)
+			// decide writes the verdicts (nothing is sent before that).
 			if counts[a.OutputHash] >= majorityNeeded && a.Verified && j.Spec.Redundancy == 1 {
 				break loop
 			}
@@ -819,7 +1012,7 @@ loop:
 			}
 		}
 	}
-	return c.decide(ctx, j, dir, counts, majorityNeeded)
+	return c.decide(ctx, j, dir, counts, majorityNeeded, first, last)
 }
 
 func short(p peer.ID) string {
@@ -852,7 +1045,7 @@ func (c *Client) fetchAndCheck(ctx context.Context, a *Assignment, dir string) e
 
 // decide pays the majority, disputes or withholds from the rest, and
 // leaves refunds of silent providers to Settle.
-func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]byte]int, need int) (*Outcome, error) {
+func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]byte]int, need int, first int, last bool) (*Outcome, error) {
 	var win [32]byte
 	found := false
 	for h, n := range counts {
@@ -860,9 +1053,37 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 			win, found = h, true
 		}
 	}
-	paid := new(big.Int)
+	if j.PayMode == wire.PayEscrow && len(counts) > 0 {
+		// The verdicts are written before the accept or dispute
+		// transactions that act on them.
+		if err := c.save(j); err != nil {
+			return nil, err
+		}
+	}
+	paid := orZero(j.Paid)
 	var winner *Assignment
-	for i := range j.Assigned {
+	type rating struct {
+		p peer.ID
+		o ledger.Outcome
+	}
+	var ratings []rating
+	rates := func(tx *ledger.Tx) error {
+		for _, r := range ratings {
+			addr, err := AddressOf(r.p)
+			if err != nil {
+				continue
+			}
+			rep, err := tx.RecordOutcome(addr, j.ID.String(), r.o)
+			if err != nil {
+				return err
+			}
+			c.mu.Lock()
+			c.rep[addr] = rep
+			c.mu.Unlock()
+		}
+		return nil
+	}
+	for i := first; i < len(j.Assigned); i++ {
 		a := &j.Assigned[i]
 		switch {
 		case found && a.Verified && a.OutputHash == win:
@@ -875,13 +1096,13 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 			a.State = StatePaid
 			paid.Add(paid, a.Price)
 			c.m.Paid("accept", a.Price)
-			c.rate(a.Provider, true)
+			ratings = append(ratings, rating{a.Provider, ledger.OutcomeSuccess})
 			if winner == nil {
 				winner = a
 			}
 		case a.State == StateSubmitted:
 			// A result that is wrong, unfetchable, or outvoted.
-			c.rate(a.Provider, false)
+			ratings = append(ratings, rating{a.Provider, ledger.OutcomeDisagreement})
 			if j.PayMode == wire.PayEscrow && a.Deal.Mediator != (common.Address{}) {
 				if _, err := c.d.Settle.Dispute(ctx, *a.Deal); err != nil {
 					c.log.Warn("dispute", "job", j.ID, "provider", a.Provider, "err", err)
@@ -891,20 +1112,30 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 				a.State = StateFailed
 			}
 		case a.State == StateAwarded:
-			c.rate(a.Provider, false) // silent: escrow is refunded by Settle after the deadline
+			ratings = append(ratings, rating{a.Provider, ledger.OutcomeFailure}) // silent: escrow is refunded by Settle after the deadline
+			a.Error = "no result before the deadline"
 		}
 	}
 	j.Paid = paid
-	if i := slices.IndexFunc(j.Assigned, func(a Assignment) bool { return a.Stopped }); winner == nil && i >= 0 {
-		a := j.Assigned[i]
+	round := j.Assigned[first:]
+	if i := slices.IndexFunc(round, func(a Assignment) bool { return a.Stopped }); winner == nil && i >= 0 {
+		a := round[i]
 		err := fmt.Errorf("%w: %s", ErrStopped, a.Error)
+		if !last {
+			_ = c.saveWith(j, rates)
+			return nil, err
+		}
 		j.Error, j.ExitCode = err.Error(), a.ExitCode
-		_ = c.setState(j, StateFailed, "%v; the escrow is refunded after the deal deadline", err)
+		how := "the escrow is refunded after the deal deadline"
+		if j.PayMode == wire.PayChannel {
+			how = "its price is credited back on the channel"
+		}
+		_ = c.setStateWith(j, StateFailed, rates, "%v; %s", err, how)
 		return nil, err
 	}
 	if winner == nil {
 		err := ErrNoResult
-		if len(counts) > 0 || slices.ContainsFunc(j.Assigned, func(a Assignment) bool {
+		if len(counts) > 0 || slices.ContainsFunc(round, func(a Assignment) bool {
 			return a.State == StateDisputed || a.State == StateFailed && a.ResultCID != ""
 		}) {
 			err = ErrNoMajority
@@ -912,8 +1143,12 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 				err = ErrBadResult
 			}
 		}
+		if !last {
+			_ = c.saveWith(j, rates)
+			return nil, err
+		}
 		j.Error = err.Error()
-		_ = c.setState(j, StateFailed, "%v", err)
+		_ = c.setStateWith(j, StateFailed, rates, "%v", err)
 		return nil, err
 	}
 	j.ResultCID, j.OutputHash, j.ExitCode = winner.ResultCID, winner.OutputHash, winner.ExitCode
@@ -935,7 +1170,7 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 		}
 		return nil
 	})
-	if err := c.setState(j, StatePaid, "done: exit %d, paid %s", winner.ExitCode, wire.FormatWei(paid)); err != nil {
+	if err := c.setStateWith(j, StatePaid, rates, "done: exit %d, paid %s", winner.ExitCode, wire.FormatWei(paid)); err != nil {
 		return nil, err
 	}
 	out.Job = *j
@@ -950,7 +1185,9 @@ func (c *Client) Settle(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	jobs, err := c.Jobs()
+	// Jobs with money outstanding are not terminal in the ledger.
+	jobs, err := c.jobsIn(ctx, ledger.JobFilter{Role: ledger.RoleClient, States: []ledger.JobState{
+		ledger.JobPaying, ledger.JobAwarded, ledger.JobRunning, ledger.JobResultReceived, ledger.JobVerified, ledger.JobDisputed}})
 	if err != nil {
 		return
 	}
@@ -974,6 +1211,9 @@ func (c *Client) Settle(ctx context.Context) {
 			st, err := c.d.Settle.Deal(ctx, a.DealID)
 			if err != nil {
 				continue
+			}
+			if st.Status != contracts.DealNone && !a.DealOpen {
+				a.DealOpen, changed = true, true
 			}
 			switch {
 			case st.Status == contracts.DealNone && a.State != StateAwarded:

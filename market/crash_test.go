@@ -33,7 +33,7 @@ func TestProviderStoppedAtRandomPoints(t *testing.T) {
 	cfg := market.ProviderConfig{Price: testPrice, OfferInterval: time.Second, TickInterval: 50 * time.Millisecond,
 		RedeemAmount: big.NewInt(1), WorkDir: t.TempDir(), ResultMargin: time.Second}
 	deps := market.ProviderDeps{Net: prov.net, Seal: prov.seal, Content: prov.content, Runner: prov.exec,
-		Settle: prov.settle, Journal: prov.journal, Book: prov.book, Logger: quietLogger()}
+		Settle: prov.settle, Ledger: prov.journal, Book: prov.book, Logger: quietLogger()}
 	start := func() func() {
 		p, err := market.NewProvider(deps, cfg)
 		if err != nil {

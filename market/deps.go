@@ -73,6 +73,10 @@ type Runner interface {
 type Settlement interface {
 	Address() common.Address
 	Backend() contracts.Backend
+	// ChainID and Contract bind voucher signatures; a provider checks a
+	// voucher's signature locally with them (contracts.VerifyVoucher).
+	ChainID() *big.Int
+	Contract() common.Address
 
 	OpenDeal(ctx context.Context, p contracts.DealParams, providerSig []byte) (common.Hash, *types.Receipt, error)
 	DealID(p contracts.DealParams) common.Hash
@@ -98,16 +102,6 @@ type Settlement interface {
 
 var _ Settlement = (*contracts.Client)(nil)
 var _ Runner = (*executor.Executor)(nil)
-
-// Journal is the durable record the market writes every transition to
-// before acting on it (the ledger). Put must be durable (fsync) when it
-// returns. Values are the market's own JSON records.
-type Journal interface {
-	Put(bucket, key string, value []byte) error
-	// Get returns ErrNotFound (wrapped) when the key is absent.
-	Get(bucket, key string) ([]byte, error)
-	ForEach(bucket string, fn func(key string, value []byte) error) error
-}
 
 // discard is used where an io.Writer is optional.
 var _ io.Writer = io.Discard

@@ -23,6 +23,7 @@ import (
 	"github.com/cloudless-network/cloudless/contracts"
 	"github.com/cloudless-network/cloudless/contracts/devnet"
 	"github.com/cloudless-network/cloudless/executor"
+	"github.com/cloudless-network/cloudless/ledger"
 	"github.com/cloudless-network/cloudless/market"
 	"github.com/cloudless-network/cloudless/market/wire"
 	"github.com/cloudless-network/cloudless/storage"
@@ -51,7 +52,7 @@ type tnode struct {
 	content  storeContent
 	exec     *executor.Executor
 	runner   market.Runner
-	journal  *market.BoltJournal
+	journal  *ledger.Ledger
 	jpath    string
 	settle   *contracts.Client
 	book     *market.Book
@@ -143,7 +144,7 @@ func (w *world) addNode(key *ecdsa.PrivateKey, i int) *tnode {
 }
 
 func (nd *tnode) openJournal() {
-	j, err := market.OpenJournal(nd.jpath)
+	j, err := ledger.Open(nd.jpath, &ledger.Options{Logger: quietLogger()})
 	if err != nil {
 		nd.w.t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func (nd *tnode) startProvider(cfg market.ProviderConfig) {
 	cfg.Mediators = append(cfg.Mediators, nd.w.mediator.Address())
 	cfg.WorkDir = t.TempDir()
 	p, err := market.NewProvider(market.ProviderDeps{Net: nd.net, Seal: nd.seal, Content: nd.content, Runner: nd.runner,
-		Settle: nd.settle, Journal: nd.journal, Book: nd.book, Logger: quietLogger()}, cfg)
+		Settle: nd.settle, Ledger: nd.journal, Book: nd.book, Logger: quietLogger()}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +219,7 @@ func (nd *tnode) startClient(cfg market.ClientConfig) {
 	}
 	cfg.WorkDir = t.TempDir()
 	c, err := market.NewClient(market.ClientDeps{Net: nd.net, Seal: nd.seal, Content: nd.content, Settle: nd.settle,
-		Journal: nd.journal, Book: nd.book, Logger: quietLogger()}, cfg)
+		Ledger: nd.journal, Book: nd.book, Logger: quietLogger()}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

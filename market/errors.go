@@ -10,7 +10,7 @@ import (
 
 // Sentinel errors of the market.
 var (
-	// ErrNotFound: a job, bid or record is unknown (Journal.Get, Client.Wait).
+	// ErrNotFound: a job, bid or record is unknown (Client.Job, Client.Wait).
 	ErrNotFound = errors.New("market: not found")
 	// ErrNoBids: no provider bid for a job before its bid deadline (see NoBidsError).
 	ErrNoBids = errors.New("market: no bids")

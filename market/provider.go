@@ -21,6 +21,7 @@ import (
 
 	"github.com/cloudless-network/cloudless/contracts"
 	"github.com/cloudless-network/cloudless/executor"
+	"github.com/cloudless-network/cloudless/ledger"
 	"github.com/cloudless-network/cloudless/market/wire"
 )
 
@@ -32,7 +33,10 @@ type ProviderDeps struct {
 	Content Content
 	Runner  Runner
 	Settle  Settlement
-	Journal Journal
+	// Ledger is the node's durable record (ledger.db): every transition
+	// is written to it, fsynced, before the message or transaction that
+	// depends on it.
+	Ledger *ledger.Ledger
 	// Book, when set, gets the provider's own offers too.
 	Book   *Book
 	Logger *slog.Logger
@@ -145,7 +149,8 @@ type Provider struct {
 	log *slog.Logger
 	m   *Metrics
 
-	mu       sync.Mutex // guards bids, channels cache, award processing
+	mu       sync.Mutex // guards bids, reserved, seq
+	redeemMu sync.Mutex // one redemption at a time
 	bids     map[wire.JobID]*pendingBid
 	reserved int // awards accepted but not yet running
 	seq      uint64
@@ -160,8 +165,8 @@ type Provider struct {
 // NewProvider checks deps and cfg and registers the provider's handlers on
 // deps.Net. Call Run to start offering.
 func NewProvider(deps ProviderDeps, cfg ProviderConfig) (*Provider, error) {
-	if deps.Net == nil || deps.Seal == nil || deps.Content == nil || deps.Runner == nil || deps.Settle == nil || deps.Journal == nil {
-		return nil, errors.New("market: provider needs Net, Seal, Content, Runner, Settle and Journal")
+	if deps.Net == nil || deps.Seal == nil || deps.Content == nil || deps.Runner == nil || deps.Settle == nil || deps.Ledger == nil {
+		return nil, errors.New("market: provider needs Net, Seal, Content, Runner, Settle and Ledger")
 	}
 	if err := cfg.defaults(deps.Settle); err != nil {
 		return nil, err
@@ -185,7 +190,7 @@ func NewProvider(deps ProviderDeps, cfg ProviderConfig) (*Provider, error) {
 	return p, nil
 }
 
-// Run recovers unfinished jobs from the journal, then offers, bids, runs,
+// Run recovers unfinished jobs from the ledger, then offers, bids, runs,
 // claims and redeems until ctx ends or Close. It returns nil on a clean stop.
 func (p *Provider) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -327,7 +332,7 @@ func (p *Provider) admit(ctx context.Context, req *wire.JobRequest) (*big.Int, e
 
 // bid admits req and returns a sealed bid.
 func (p *Provider) bid(ctx context.Context, req *wire.JobRequest) ([]byte, error) {
-	if _, err := getProviderJob(p.d.Journal, req.ID); err == nil {
+	if _, err := p.d.Ledger.Job(ctx, providerKey(req.Client, req.ID)); err == nil {
 		return nil, fmt.Errorf("%w: job %s already awarded", ErrDuplicate, req.ID)
 	}
 	price, err := p.admit(ctx, req)
@@ -389,36 +394,62 @@ func (p *Provider) handleCancel(ctx context.Context, from peer.ID, msg wire.Mess
 	return nil, nil
 }
 
-func getProviderJob(j Journal, id wire.JobID) (*ProviderJob, error) {
-	var r ProviderJob
-	if err := getJSON(j, bucketProviderJobs, id.String(), &r); err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
 func (p *Provider) save(r *ProviderJob) error {
-	r.Updated = time.Now()
-	return putJSON(p.d.Journal, bucketProviderJobs, r.ID.String(), r)
+	return p.saveWith(r, nil)
 }
 
-// handleAward checks the award and its payment on chain, persists the job,
-// and starts it. It is idempotent: a second award for the same job is
-// refused with ErrDuplicate and changes nothing.
+// saveWith writes r and whatever more (may be nil) in one fsynced ledger
+// transaction.
+func (p *Provider) saveWith(r *ProviderJob, more func(tx *ledger.Tx) error) error {
+	r.Updated = time.Now()
+	return update(p.d.Ledger, func(tx *ledger.Tx) error {
+		if err := putProviderJob(tx, r); err != nil {
+			return err
+		}
+		if more != nil {
+			return more(tx)
+		}
+		return nil
+	})
+}
+
+// handleAward checks the award and its payment, persists the job with
+// its payment in one fsynced ledger transaction, and starts it. It is
+// idempotent: a second award for the same job is refused with
+// ErrDuplicate and changes nothing. p.mu is held only to take the bid:
+// chain reads of one award do not hold up the others.
 func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Message) ([]byte, error) {
 	a := msg.(*wire.Award)
+	key := providerKey(a.Client, a.JobID)
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := getProviderJob(p.d.Journal, a.JobID); err == nil {
-		p.m.Award("duplicate")
-		return nil, fmt.Errorf("%w: award for job %s already accepted", ErrDuplicate, a.JobID)
-	}
 	b, ok := p.bids[a.JobID]
-	if !ok || time.Now().After(b.expiry) {
+	if ok && time.Now().Before(b.expiry) && a.Client == b.req.Client {
+		delete(p.bids, a.JobID) // ours while we check it
+		p.reserved++
+	} else {
+		ok = false
+	}
+	p.mu.Unlock()
+	if !ok {
+		if _, err := p.d.Ledger.Job(ctx, key); err == nil {
+			p.m.Award("duplicate")
+			return nil, fmt.Errorf("%w: award for job %s already accepted", ErrDuplicate, a.JobID)
+		}
 		p.m.Award("unknown")
 		return nil, fmt.Errorf("%w: no open bid for job %s", ErrRefused, a.JobID)
 	}
-	if a.Provider != p.d.Net.ID() || a.Client != b.req.Client || a.PayMode != b.req.PayMode {
+	accepted := false
+	defer func() {
+		if !accepted { // give the bid back: a corrected award may follow
+			p.mu.Lock()
+			p.reserved--
+			if _, taken := p.bids[a.JobID]; !taken {
+				p.bids[a.JobID] = b
+			}
+			p.mu.Unlock()
+		}
+	}()
+	if a.Provider != p.d.Net.ID() || a.PayMode != b.req.PayMode {
 		p.m.Award("mismatch")
 		return nil, fmt.Errorf("%w: award does not match the request (provider, client or pay mode)", ErrRefused)
 	}
@@ -432,7 +463,7 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 	}
 	vctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	var ch *inChannel
+	var pay *ledger.Voucher
 	switch a.PayMode {
 	case wire.PayEscrow:
 		dp, err := p.verifyDeal(vctx, r, a.DealID)
@@ -442,26 +473,39 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 		}
 		r.Deal, r.DealID = dp, a.DealID
 	case wire.PayChannel:
-		c, err := p.verifyVoucher(vctx, r, a.Voucher)
+		v, err := p.verifyVoucher(vctx, r, a.Voucher)
 		if err != nil {
 			p.m.Award("unpaid")
 			return nil, err
 		}
-		ch = c
+		pay = v
 		r.Channel, r.Cumulative = a.Voucher.ChannelID, new(big.Int).Set(a.Voucher.Cumulative)
 	}
-	// Persist before acting: the job first (it carries the voucher), then
-	// the channel totals. Recovery re-derives the channel from the jobs.
-	if err := p.save(r); err != nil {
+	// Persist before acting: the job, its deal or its voucher, in one
+	// transaction. The ledger refuses a second award of the job and a
+	// voucher that does not cover what the channel already carries.
+	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
+		if _, err := tx.Job(key); err == nil {
+			return fmt.Errorf("%w: award for job %s already accepted", ErrDuplicate, a.JobID)
+		}
+		if pay != nil {
+			if _, err := tx.AcceptPayment(*pay, key, r.Price); err != nil {
+				return err
+			}
+		}
+		return putProviderJob(tx, r)
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, ErrDuplicate):
+			p.m.Award("duplicate")
+		case errors.Is(err, ledger.ErrDuplicate), errors.Is(err, ledger.ErrVoucherNotHigher), errors.Is(err, ledger.ErrInsufficientDeposit):
+			p.m.Award("unpaid")
+			return nil, fmt.Errorf("%w: %v", ErrUnpaid, err)
+		}
 		return nil, err
 	}
-	if ch != nil {
-		if err := putJSON(p.d.Journal, bucketChannelsIn, a.Voucher.ChannelID.Hex(), ch); err != nil {
-			return nil, err
-		}
-	}
-	delete(p.bids, a.JobID)
-	p.reserved++
+	accepted = true
 	p.m.Award("accepted")
 	p.m.Job("provider", StateAwarded)
 	p.wg.Add(1)
@@ -532,65 +576,90 @@ func (p *Provider) verifyDeal(ctx context.Context, r *ProviderJob, id common.Has
 	return dp, nil
 }
 
-// verifyVoucher checks the voucher is signed by the job's client for a
-// channel from that client to this provider that is open, holds enough
-// deposit, and that it covers everything accepted on the channel plus this
-// job. Called with p.mu held. It returns the updated channel record.
-func (p *Provider) verifyVoucher(ctx context.Context, r *ProviderJob, v *wire.Voucher) (*inChannel, error) {
-	var ch inChannel
-	err := getJSON(p.d.Journal, bucketChannelsIn, v.ChannelID.Hex(), &ch)
-	if errors.Is(err, ErrNotFound) {
-		evs, err := p.d.Settle.FilterChannelsOpened(ctx, p.cfg.FromBlock, []common.Address{r.ClientAddr}, []common.Address{p.me})
-		if err != nil {
-			return nil, fmt.Errorf("%w: look up channel: %v", ErrUnpaid, err)
-		}
-		found := false
-		for _, e := range evs {
-			if e.ChannelId == v.ChannelID {
-				ch = inChannel{Key: contracts.ChannelKey{Client: e.Client, Provider: e.Provider, Salt: e.Salt},
-					Accepted: new(big.Int), Best: new(big.Int), Redeemed: new(big.Int)}
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("%w: no channel %s from %s to %s on chain", ErrUnpaid, v.ChannelID, r.ClientAddr, p.me)
-		}
-	} else if err != nil {
+// verifyVoucher checks the voucher is signed by the job's client for an
+// open channel from that client to this provider, that it covers
+// everything charged on the channel plus this job, and that the channel
+// holds that much. The channel is read from the chain once (first voucher,
+// or a voucher above the deposit last seen: a top-up); after that the
+// signature and amounts are checked against the ledger's copy, and Settle
+// watches the chain for exits. AcceptPayment re-checks the amounts
+// atomically when the job is written.
+func (p *Provider) verifyVoucher(ctx context.Context, r *ProviderJob, v *wire.Voucher) (*ledger.Voucher, error) {
+	ch, err := p.d.Ledger.Channel(ctx, v.ChannelID)
+	if errors.Is(err, ledger.ErrNotFound) {
+		ch, err = p.learnChannel(ctx, r.ClientAddr, v.ChannelID)
+	}
+	if err != nil {
 		return nil, err
 	}
-	if ch.Key.Client != r.ClientAddr || ch.Key.Provider != p.me {
+	if ch.Role != ledger.RoleProvider || ch.Client != r.ClientAddr || ch.Provider != p.me {
 		return nil, fmt.Errorf("%w: channel %s is not from this client to this provider", ErrUnpaid, v.ChannelID)
 	}
-	cv := contracts.Voucher{Key: ch.Key, Cumulative: v.Cumulative, Signature: v.Signature}
-	if err := p.d.Settle.VerifyVoucher(ctx, cv); err != nil {
-		return nil, fmt.Errorf("%w: voucher: %v", ErrUnpaid, err)
+	if ch.State != ledger.ChannelOpen {
+		return nil, fmt.Errorf("%w: channel %s is %s", ErrUnpaid, v.ChannelID, ch.State)
 	}
-	onchain, err := p.d.Settle.Channel(ctx, v.ChannelID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: channel state: %v", ErrUnpaid, err)
+	signer, err := contracts.VerifyVoucher(p.d.Settle.ChainID(), p.d.Settle.Contract(), v.ChannelID, v.Cumulative, v.Signature)
+	if err != nil || signer != ch.Client {
+		return nil, fmt.Errorf("%w: voucher: bad signature (%v)", ErrUnpaid, err)
 	}
-	if onchain.ExitAt != 0 || onchain.Finished {
-		return nil, fmt.Errorf("%w: channel %s is closing", ErrUnpaid, v.ChannelID)
-	}
-	best := ch.Best
-	if v.Cumulative.Cmp(best) > 0 {
-		best = v.Cumulative
-	}
-	need := new(big.Int).Add(ch.Accepted, r.Price)
-	if best.Cmp(need) < 0 {
+	need := new(big.Int).Add(ch.Charged(), r.Price)
+	if best := maxBig(ch.Promised, v.Cumulative); best.Cmp(need) < 0 {
 		return nil, fmt.Errorf("%w: voucher for %s does not cover %s promised on the channel", ErrUnpaid, v.Cumulative, need)
 	}
-	if best.Cmp(onchain.Deposit) > 0 {
-		return nil, fmt.Errorf("%w: voucher %s exceeds the channel deposit %s", ErrUnpaid, best, onchain.Deposit)
-	}
-	ch.Accepted = need
-	if v.Cumulative.Cmp(ch.Best) > 0 {
-		if ch.Best.Cmp(ch.Redeemed) <= 0 {
-			ch.BestAt = time.Now()
+	if v.Cumulative.Cmp(ch.Deposit) > 0 {
+		// Maybe topped up since we last looked.
+		onchain, err := p.d.Settle.Channel(ctx, v.ChannelID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: channel state: %v", ErrUnpaid, err)
 		}
-		ch.Best, ch.BestSig = new(big.Int).Set(v.Cumulative), slices.Clone(v.Signature)
+		if onchain.ExitAt != 0 || onchain.Finished {
+			_, _ = p.d.Ledger.TransitionChannel(ctx, v.ChannelID, ledger.ChannelExiting, func(c *ledger.Channel) error { c.ExitAt = onchain.ExitAt; return nil })
+			return nil, fmt.Errorf("%w: channel %s is closing", ErrUnpaid, v.ChannelID)
+		}
+		if _, err := p.d.Ledger.UpdateChannel(ctx, v.ChannelID, func(c *ledger.Channel) error {
+			if onchain.Deposit.Cmp(c.Deposit) > 0 {
+				c.Deposit = onchain.Deposit
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if v.Cumulative.Cmp(onchain.Deposit) > 0 {
+			return nil, fmt.Errorf("%w: voucher %s exceeds the channel deposit %s", ErrUnpaid, v.Cumulative, onchain.Deposit)
+		}
 	}
-	return &ch, nil
+	return &ledger.Voucher{ChannelID: v.ChannelID, Cumulative: new(big.Int).Set(v.Cumulative), Signature: slices.Clone(v.Signature)}, nil
+}
+
+// learnChannel looks a channel up on chain (its opening event and state)
+// and records it in the ledger.
+func (p *Provider) learnChannel(ctx context.Context, client common.Address, id common.Hash) (ledger.Channel, error) {
+	evs, err := p.d.Settle.FilterChannelsOpened(ctx, p.cfg.FromBlock, []common.Address{client}, []common.Address{p.me})
+	if err != nil {
+		return ledger.Channel{}, fmt.Errorf("%w: look up channel: %v", ErrUnpaid, err)
+	}
+	var key *contracts.ChannelKey
+	for _, e := range evs {
+		if e.ChannelId == id {
+			key = &contracts.ChannelKey{Client: e.Client, Provider: e.Provider, Salt: e.Salt}
+		}
+	}
+	if key == nil {
+		return ledger.Channel{}, fmt.Errorf("%w: no channel %s from %s to %s on chain", ErrUnpaid, id, client, p.me)
+	}
+	onchain, err := p.d.Settle.Channel(ctx, id)
+	if err != nil {
+		return ledger.Channel{}, fmt.Errorf("%w: channel state: %v", ErrUnpaid, err)
+	}
+	if onchain.ExitAt != 0 || onchain.Finished {
+		return ledger.Channel{}, fmt.Errorf("%w: channel %s is closing", ErrUnpaid, id)
+	}
+	c, err := p.d.Ledger.PutChannel(ctx, ledger.Channel{ID: id, Role: ledger.RoleProvider, State: ledger.ChannelOpen,
+		Client: key.Client, Provider: key.Provider, Salt: key.Salt, Deposit: onchain.Deposit, Redeemed: onchain.Redeemed, Promised: onchain.Redeemed})
+	if errors.Is(err, ledger.ErrExists) { // a concurrent award recorded it first
+		return p.d.Ledger.Channel(ctx, id)
+	}
+	return c, err
 }
 
 // execute runs a paid job and delivers its result; fresh is false when
@@ -606,26 +675,43 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 	}
 	log := p.log.With("job", r.ID, "client", r.Client)
 	if r.State == StateAwarded || r.State == StateRunning {
-		r.State = StateRunning
-		if err := p.save(r); err != nil {
-			log.Error("journal", "err", err)
-			return
-		}
+		// Running is not journaled: it moves no money and sends nothing;
+		// a job found paid-but-not-done at recovery is simply run again.
 		p.m.Job("provider", StateRunning)
 		if err := p.run(ctx, r); err != nil {
+			if ctx.Err() != nil {
+				return // stopping: recovery runs it again
+			}
+			// The host failed it (not the module): report a failure
+			// result so that the client can re-award at once.
 			log.Error("job not run", "err", err)
-			return // no output stored: the client's refund path applies
+			if ferr := p.failResult(r, "provider failed: "+err.Error()); ferr != nil {
+				log.Error("seal failure result", "err", ferr)
+				return // no output stored: the client's refund path applies
+			}
 		}
-		r.State = StateDone
-		if r.Stopped {
-			// The sandbox stopped the module (a limit or a trap): a failed
-			// job, not a result. Nothing is committed or claimed; the
-			// client refunds the escrow after the deal deadline.
+		var more func(tx *ledger.Tx) error
+		switch {
+		case r.Stopped:
+			// The sandbox stopped the module (a limit or a trap), or the
+			// host failed: a failed job, not a result. Nothing is
+			// committed or claimed: the client refunds the escrow after
+			// the deal deadline, and a channel job's price is credited
+			// back on the channel (the client's next voucher reuses it).
 			r.State = StateFailed
-			log.Info("job stopped by the sandbox; not charging", "cause", r.Error)
+			if r.PayMode == wire.PayChannel {
+				r.Credited = true
+				key := providerKey(r.Client, r.ID)
+				more = func(tx *ledger.Tx) error { _, err := tx.CreditJob(r.Channel, key, r.Price); return err }
+			}
+			log.Info("job failed; not charging", "cause", r.Error)
+		case r.PayMode == wire.PayChannel:
+			r.State = StateSubmitted // nothing to commit on chain: one write
+		default:
+			r.State = StateDone
 		}
-		if err := p.save(r); err != nil {
-			log.Error("journal", "err", err)
+		if err := p.saveWith(r, more); err != nil {
+			log.Error("ledger", "err", err)
 			return
 		}
 		p.m.Job("provider", r.State)
@@ -646,7 +732,7 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 		}
 		r.State = StateSubmitted
 		if err := p.save(r); err != nil {
-			log.Error("journal", "err", err)
+			log.Error("ledger", "err", err)
 			return
 		}
 		p.m.Job("provider", StateSubmitted)
@@ -654,6 +740,25 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 	if !r.Delivered {
 		p.deliver(ctx, r)
 	}
+}
+
+// failResult turns r into a failure report: the cause, a non-zero exit
+// code, no output and no hash (wire allows no CID when Error is set).
+func (p *Provider) failResult(r *ProviderJob, cause string) error {
+	r.Stopped, r.ResultCID, r.OutputHash = true, "", [32]byte{}
+	if r.ExitCode == 0 {
+		r.ExitCode = -1
+	}
+	r.Error = oneLine(cause)
+	if len(r.Error) > wire.MaxTextLen {
+		r.Error = r.Error[:wire.MaxTextLen]
+	}
+	sealed, err := p.d.Seal(&wire.Result{JobID: r.ID, Provider: p.d.Net.ID(), ExitCode: r.ExitCode, Usage: r.Usage, Error: r.Error})
+	if err != nil {
+		return err
+	}
+	r.Result = sealed
+	return nil
 }
 
 // run fetches, runs and stores; it fills r's result fields.
@@ -669,21 +774,7 @@ func (p *Provider) run(ctx context.Context, r *ProviderJob) error {
 	}
 	r.ExitCode, r.Usage, r.Error, r.OutputHash = x.exitCode, x.usage, x.errText, x.hash
 	if x.stopped {
-		// A failure result: the cause, a non-zero exit code, no output
-		// and no hash (wire allows no CID when Error is set).
-		r.Stopped = true
-		if r.ExitCode == 0 {
-			r.ExitCode = -1
-		}
-		r.Error = oneLine(r.Error)
-		r.OutputHash = [32]byte{}
-		res := &wire.Result{JobID: r.ID, Provider: p.d.Net.ID(), ExitCode: r.ExitCode, Usage: r.Usage, Error: r.Error}
-		sealed, err := p.d.Seal(res)
-		if err != nil {
-			return err
-		}
-		r.Result = sealed
-		return nil
+		return p.failResult(r, r.Error)
 	}
 	cid, err := p.d.Content.AddDir(ctx, x.root)
 	if err != nil {
@@ -838,13 +929,22 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 		cancel()
 		if err == nil || errors.Is(err, ErrRefused) {
 			r.Delivered = true
+			if r.PayMode == wire.PayChannel && r.State == StateSubmitted {
+				r.State = StatePaid // the voucher is held; redemption is per channel
+				p.m.Job("provider", StatePaid)
+				p.m.Paid("provider_voucher", r.Price)
+			}
 			if err := p.save(r); err != nil {
-				p.log.Error("journal", "err", err)
+				p.log.Error("ledger", "err", err)
 			}
 			return
 		}
 		if time.Now().After(deadline) {
 			p.log.Warn("result not delivered", "job", r.ID, "err", err)
+			if r.PayMode == wire.PayChannel && r.State == StateSubmitted {
+				r.State = StatePaid // the voucher is held all the same
+				_ = p.save(r)
+			}
 			return
 		}
 		select {
@@ -865,20 +965,24 @@ func (p *Provider) Settle(ctx context.Context) {
 		p.log.Debug("settle", "err", err)
 		return
 	}
-	var jobs []*ProviderJob
-	_ = p.d.Journal.ForEach(bucketProviderJobs, func(_ string, v []byte) error {
-		var r ProviderJob
-		if getErr := jsonUnmarshal(v, &r); getErr == nil && r.State == StateSubmitted {
-			jobs = append(jobs, &r)
+	ljs, err := p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider,
+		States: []ledger.JobState{ledger.JobResultStored, ledger.JobResultSent, ledger.JobCommitted}})
+	if err != nil {
+		p.log.Warn("settle", "err", err)
+		return
+	}
+	for _, lj := range ljs {
+		r, err := providerJobOf(lj)
+		if err != nil || r.State != StateSubmitted {
+			continue
 		}
-		return nil
-	})
-	for _, r := range jobs {
 		if r.PayMode == wire.PayChannel {
-			r.State = StatePaid // the voucher is held; redemption is per channel
-			_ = p.save(r)
-			p.m.Job("provider", StatePaid)
-			p.m.Paid("provider_voucher", r.Price)
+			// deliver marks it paid when it delivers; this catches a
+			// record written before it did (an old journal's).
+			if r.Delivered {
+				r.State = StatePaid
+				_ = p.save(r)
+			}
 			continue
 		}
 		st, err := p.d.Settle.Deal(ctx, r.DealID)
@@ -893,9 +997,7 @@ func (p *Provider) Settle(ctx context.Context) {
 				p.log.Warn("claim", "job", r.ID, "err", err)
 				continue
 			}
-			r.State = StatePaid
-		case st.Status == contracts.DealDisputed:
-			continue
+			r.State, r.Claimed = StatePaid, true
 		default:
 			continue
 		}
@@ -903,91 +1005,98 @@ func (p *Provider) Settle(ctx context.Context) {
 		p.m.Job("provider", StatePaid)
 		p.m.Paid("provider_escrow", r.Price)
 	}
-	p.redeem(ctx)
+	p.redeem(ctx, p.cfg.RedeemAmount)
 }
 
-// redeem redeems every channel whose unredeemed vouchers reached
-// RedeemAmount or RedeemAge, or whose client started an exit.
-func (p *Provider) redeem(ctx context.Context) {
+// redeem redeems every channel whose unredeemed vouchers reached minAmount
+// or RedeemAge, or whose client started an exit. Only what the channel's
+// jobs were charged is redeemed (ledger.Tx.Redeemable): a credited job's
+// price stays with the client.
+func (p *Provider) redeem(ctx context.Context, minAmount *big.Int) {
+	p.redeemMu.Lock()
+	defer p.redeemMu.Unlock()
+	open, err := p.d.Ledger.Channels(ctx, ledger.RoleProvider, ledger.ChannelOpen)
+	if err != nil {
+		return
+	}
+	// Watch the chain for exits on channels that owe us something: a
+	// voucher must be redeemed before the exit finishes.
+	for _, ch := range open {
+		if ch.Unredeemed().Sign() == 0 {
+			continue
+		}
+		if oc, err := p.d.Settle.Channel(ctx, ch.ID); err == nil && (oc.ExitAt != 0 || oc.Finished) {
+			_, _ = p.d.Ledger.TransitionChannel(ctx, ch.ID, ledger.ChannelExiting, func(c *ledger.Channel) error { c.ExitAt = oc.ExitAt; return nil })
+		}
+	}
+	chans, err := p.d.Ledger.VouchersToRedeem(ctx, minAmount, p.cfg.RedeemAge, time.Now())
+	if err != nil || len(chans) == 0 {
+		return
+	}
 	var due []contracts.Voucher
-	var chans []*inChannel
-	_ = p.d.Journal.ForEach(bucketChannelsIn, func(_ string, v []byte) error {
-		var ch inChannel
-		if jsonUnmarshal(v, &ch) != nil || ch.Best.Cmp(ch.Redeemed) <= 0 {
-			return nil
+	var ids []common.Hash
+	for _, ch := range chans {
+		var v ledger.Voucher
+		var ok bool
+		if err := p.d.Ledger.View(ctx, func(tx *ledger.Tx) (err error) { v, ok, err = tx.Redeemable(ch.ID); return }); err != nil || !ok {
+			continue
 		}
-		pending := new(big.Int).Sub(ch.Best, ch.Redeemed)
-		exiting := false
-		if oc, err := p.d.Settle.Channel(ctx, ch.Key.ID()); err == nil && oc.ExitAt != 0 {
-			exiting = true
-		}
-		if pending.Cmp(p.cfg.RedeemAmount) >= 0 || time.Since(ch.BestAt) >= p.cfg.RedeemAge || exiting {
-			due = append(due, contracts.Voucher{Key: ch.Key, Cumulative: ch.Best, Signature: ch.BestSig})
-			chans = append(chans, &ch)
-		}
-		return nil
-	})
+		due = append(due, contracts.Voucher{Key: contracts.ChannelKey{Client: ch.Client, Provider: ch.Provider, Salt: ch.Salt},
+			Cumulative: v.Cumulative, Signature: v.Signature})
+		ids = append(ids, ch.ID)
+	}
 	if len(due) == 0 {
 		return
 	}
-	if _, err := p.d.Settle.RedeemMany(ctx, due); err != nil {
+	rc, err := p.d.Settle.RedeemMany(ctx, due)
+	if err != nil {
 		p.log.Warn("redeem", "vouchers", len(due), "err", err)
 		// Sync with the chain: a replayed redemption is refused as too low.
-		for _, ch := range chans {
-			if oc, err := p.d.Settle.Channel(ctx, ch.Key.ID()); err == nil {
-				ch.Redeemed = oc.Redeemed
-				_ = p.saveChannel(ch)
+		for _, id := range ids {
+			if oc, err := p.d.Settle.Channel(ctx, id); err == nil {
+				_, _ = p.d.Ledger.RecordRedeemed(ctx, id, oc.Redeemed, common.Hash{})
 			}
 		}
 		return
 	}
-	for _, ch := range chans {
-		p.m.Paid("provider_redeemed", new(big.Int).Sub(ch.Best, ch.Redeemed))
-		ch.Redeemed, ch.RedeemedAt = new(big.Int).Set(ch.Best), time.Now()
-		_ = p.saveChannel(ch)
+	for i, id := range ids {
+		before, _ := p.d.Ledger.Channel(ctx, id)
+		if _, err := p.d.Ledger.RecordRedeemed(ctx, id, due[i].Cumulative, rc.TxHash); err != nil {
+			p.log.Error("ledger", "err", err)
+			continue
+		}
+		got := new(big.Int).Sub(due[i].Cumulative, orZero(before.Redeemed))
+		p.m.Paid("provider_redeemed", got)
+		_ = p.d.Ledger.RecordPayment(ctx, ledger.Payment{Kind: ledger.PaymentWithdrawn, Amount: got, Ref: id, Tx: rc.TxHash,
+			Peer: before.Client, Note: "voucher redeemed into contract credits"})
 	}
 }
 
 // RedeemAll redeems every unredeemed voucher now (wallet withdraw, shutdown).
 func (p *Provider) RedeemAll(ctx context.Context) {
-	saved := p.cfg.RedeemAmount
-	p.cfg.RedeemAmount = big.NewInt(1)
-	p.redeem(ctx)
-	p.cfg.RedeemAmount = saved
+	p.redeem(ctx, big.NewInt(1))
 }
 
-func (p *Provider) saveChannel(ch *inChannel) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	// Merge with the stored record: an award may have raised Best meanwhile.
-	var cur inChannel
-	if err := getJSON(p.d.Journal, bucketChannelsIn, ch.Key.ID().Hex(), &cur); err == nil {
-		cur.Redeemed, cur.RedeemedAt = ch.Redeemed, ch.RedeemedAt
-		if cur.Best.Cmp(cur.Redeemed) > 0 {
-			cur.BestAt = time.Now()
-		}
-		return putJSON(p.d.Journal, bucketChannelsIn, ch.Key.ID().Hex(), &cur)
-	}
-	return putJSON(p.d.Journal, bucketChannelsIn, ch.Key.ID().Hex(), ch)
-}
-
-// recover finishes what the journal says was under way: jobs paid but not
+// recover finishes what the ledger says was under way: jobs paid but not
 // run, results not committed or not delivered. Claims and redemptions are
 // picked up by Settle.
 func (p *Provider) recover(ctx context.Context) error {
+	ljs, err := p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider})
+	if err != nil {
+		return err
+	}
 	var todo []*ProviderJob
-	err := p.d.Journal.ForEach(bucketProviderJobs, func(_ string, v []byte) error {
-		var r ProviderJob
-		if err := jsonUnmarshal(v, &r); err != nil {
+	for _, lj := range ljs {
+		if lj.State != ledger.JobFailed && lj.Terminal() {
+			continue
+		}
+		r, err := providerJobOf(lj)
+		if err != nil {
 			return err
 		}
 		if !r.State.Terminal() && (r.State != StateSubmitted || !r.Delivered) || r.State == StateFailed && r.Stopped && !r.Delivered {
-			todo = append(todo, &r)
+			todo = append(todo, r)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for _, r := range todo {
 		p.log.Info("recovering job", "job", r.ID, "state", r.State)
@@ -1000,16 +1109,19 @@ func (p *Provider) recover(ctx context.Context) error {
 	return nil
 }
 
-// Jobs returns the provider's job records.
+// Jobs returns the provider's job records, newest first.
 func (p *Provider) Jobs() ([]ProviderJob, error) {
-	var out []ProviderJob
-	err := p.d.Journal.ForEach(bucketProviderJobs, func(_ string, v []byte) error {
-		var r ProviderJob
-		if err := jsonUnmarshal(v, &r); err != nil {
-			return err
+	ljs, err := p.d.Ledger.Jobs(context.Background(), ledger.JobFilter{Role: ledger.RoleProvider})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ProviderJob, 0, len(ljs))
+	for _, lj := range ljs {
+		r, err := providerJobOf(lj)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, r)
-		return nil
-	})
-	return out, err
+		out = append(out, *r)
+	}
+	return out, nil
 }

@@ -1,8 +1,6 @@
 package market
 
 import (
-	"encoding/json"
-	"fmt"
 	"math/big"
 	"time"
 
@@ -15,15 +13,6 @@ import (
 
 // InlineOutput is the largest stdout or stderr kept inline in a Job record.
 const InlineOutput = 64 << 10
-
-// Journal buckets.
-const (
-	bucketProviderJobs = "market.provider.jobs"
-	bucketChannelsIn   = "market.provider.channels"
-	bucketClientJobs   = "market.client.jobs"
-	bucketChannelsOut  = "market.client.channels"
-	bucketReputation   = "market.reputation"
-)
 
 // State is where a job is in its life. Provider and client jobs share the
 // names; not every state applies to both.
@@ -83,12 +72,17 @@ type ProviderJob struct {
 	// committed or claimed (the client's escrow is refunded).
 	Stopped    bool   `json:"stopped,omitempty"`
 	ClaimAfter uint64 `json:"claim_after,omitempty"` // chain seconds
+	Claimed    bool   `json:"claimed,omitempty"`     // paid by our claim (not the client's accept)
+	// Credited: a channel job that was not charged (stopped or failed);
+	// its price is credited on the channel in the ledger.
+	Credited bool `json:"credited,omitempty"`
 
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
 }
 
-// inChannel is the provider's record of a channel paying it.
+// inChannel is the provider's record of a channel paying it in the old
+// market.db journal (read by MigrateJournal only).
 type inChannel struct {
 	Key        contracts.ChannelKey `json:"key"`
 	Accepted   *big.Int             `json:"accepted"` // sum of prices of jobs accepted on it
@@ -107,13 +101,15 @@ type Assignment struct {
 	State      State                 `json:"state"`
 	Deal       *contracts.DealParams `json:"deal,omitempty"`
 	DealID     common.Hash           `json:"deal_id,omitempty"`
+	DealOpen   bool                  `json:"deal_open,omitempty"` // the open transaction went through
 	Channel    common.Hash           `json:"channel,omitempty"`
 	Cumulative *big.Int              `json:"cumulative,omitempty"`
 	ResultCID  string                `json:"result_cid,omitempty"`
 	OutputHash [32]byte              `json:"output_hash"`
 	ExitCode   int32                 `json:"exit_code"`
 	Usage      wire.Usage            `json:"usage"`
-	Verified   bool                  `json:"verified"` // output fetched and its hash matches
+	Verified   bool                  `json:"verified"`           // output fetched and its hash matches
+	Credited   bool                  `json:"credited,omitempty"` // channel: its price was credited back
 	// Stopped: the provider's sandbox stopped the job (Error says why); it
 	// is not paid and its escrow is refunded after the deal deadline.
 	Stopped bool          `json:"stopped,omitempty"`
@@ -134,6 +130,8 @@ type Job struct {
 	ExitCode   int32        `json:"exit_code"`
 	Error      string       `json:"error,omitempty"`
 	Paid       *big.Int     `json:"paid,omitempty"` // wei paid out to providers
+	// Attempts is how many award rounds ran (RunOptions.Retry).
+	Attempts int `json:"attempts,omitempty"`
 	// OutFiles are the files under out/ of the accepted result (relative,
 	// slash-separated); Stdout and Stderr are inline when each is at most
 	// InlineOutput bytes, so the CLI need not fetch them.
@@ -144,34 +142,11 @@ type Job struct {
 	Updated  time.Time `json:"updated"`
 }
 
-// outChannel is the client's record of a channel it pays through.
+// outChannel is the client's record of a channel in the old market.db
+// journal (read by MigrateJournal only).
 type outChannel struct {
 	Key      contracts.ChannelKey `json:"key"`
 	Provider peer.ID              `json:"provider"`
 	Deposit  *big.Int             `json:"deposit"`
 	Promised *big.Int             `json:"promised"` // latest voucher signed
 }
-
-func putJSON(j Journal, bucket, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("market: encode %s: %w", bucket, err)
-	}
-	if err := j.Put(bucket, key, b); err != nil {
-		return fmt.Errorf("market: journal %s/%s: %w", bucket, key, err)
-	}
-	return nil
-}
-
-func getJSON(j Journal, bucket, key string, v any) error {
-	b, err := j.Get(bucket, key)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("market: decode %s/%s: %w", bucket, key, err)
-	}
-	return nil
-}
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -39,7 +39,7 @@ func TestProviderRestartFinishesPaidJob(t *testing.T) {
 			cfg := market.ProviderConfig{Price: testPrice, OfferInterval: time.Second, TickInterval: 50 * time.Millisecond,
 				RedeemAmount: jobPrice, WorkDir: t.TempDir()}
 			deps := market.ProviderDeps{Net: prov.net, Seal: prov.seal, Content: prov.content, Runner: stuck,
-				Settle: prov.settle, Journal: prov.journal, Book: prov.book, Logger: quietLogger()}
+				Settle: prov.settle, Ledger: prov.journal, Book: prov.book, Logger: quietLogger()}
 			p1, err := market.NewProvider(deps, cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -87,7 +87,7 @@ func TestSandboxStopRefunded(t *testing.T) {
 	settle := &watchedSettle{Settlement: prov.settle}
 	prov.startNet()
 	p, err := market.NewProvider(market.ProviderDeps{Net: prov.net, Seal: prov.seal, Content: prov.content, Runner: prov.exec,
-		Settle: settle, Journal: prov.journal, Book: prov.book, Logger: quietLogger()},
+		Settle: settle, Ledger: prov.journal, Book: prov.book, Logger: quietLogger()},
 		market.ProviderConfig{Price: testPrice, OfferInterval: time.Second, TickInterval: 50 * time.Millisecond, ResultMargin: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestSandboxStopRefunded(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	t.Cleanup(func() { cancel(); p.Close(); <-done })
-	cl.startClient(market.ClientConfig{ResultMargin: 2 * time.Second})
+	cl.startClient(market.ClientConfig{ResultMargin: 5 * time.Second})
 	cl.waitOffers(1)
 
 	mod, err := cl.content.AddBytes(spinWasm)

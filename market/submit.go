@@ -17,6 +17,8 @@ type SubmitRequest struct {
 	Spec      json.RawMessage `json:"spec"`
 	Pay       wire.PayMode    `json:"pay,omitempty"`
 	Providers []string        `json:"providers,omitempty"`
+	// Retry re-awards the job up to Retry times (RunOptions.Retry).
+	Retry int `json:"retry,omitempty"`
 }
 
 // DecodeSubmit reads a SubmitRequest or a bare job spec, strictly (see
@@ -40,7 +42,10 @@ func DecodeSubmit(raw []byte) (wire.JobSpec, RunOptions, error) {
 	if err != nil {
 		return wire.JobSpec{}, RunOptions{}, err
 	}
-	opts := RunOptions{PayMode: req.Pay}
+	if req.Retry < 0 || req.Retry > MaxRetry {
+		return wire.JobSpec{}, RunOptions{}, fmt.Errorf("%w: retry %d: want 0..%d", wire.ErrBadSpec, req.Retry, MaxRetry)
+	}
+	opts := RunOptions{PayMode: req.Pay, Retry: req.Retry}
 	for _, p := range req.Providers {
 		id, err := peer.Decode(p)
 		if err != nil {

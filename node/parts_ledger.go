@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"path/filepath"
 
 	"github.com/cloudless-network/cloudless/ledger"
@@ -36,6 +37,50 @@ func (t ledgerTotals) Totals(ctx context.Context) (earned, spent string, err err
 		return "", "", err
 	}
 	return tot.Earned.String(), tot.Paid.String(), nil
+}
+
+// Channels lists the ledger's payment channels, both roles, oldest first.
+func (t ledgerTotals) Channels(ctx context.Context) ([]client.Channel, error) {
+	cs, err := t.l.Channels(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]client.Channel, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, channelView(c))
+	}
+	return out, nil
+}
+
+// channelView maps a ledger channel to the wallet API's view.
+func channelView(c ledger.Channel) client.Channel {
+	v := client.Channel{ID: c.ID.Hex(), State: string(c.State), Deposit: c.Deposit.String(), Redeemed: big0(c.Redeemed).String(),
+		Pending: c.Unredeemed().String()}
+	if c.Credit != nil && c.Credit.Sign() > 0 {
+		v.Credit = c.Credit.String()
+	}
+	switch c.Role {
+	case ledger.RoleClient:
+		v.Role, v.Peer = "payer", c.Provider.Hex()
+		spent := c.Charged()
+		v.Spent = spent.String()
+		rem := new(big.Int).Sub(c.Deposit, spent)
+		if rem.Sign() < 0 {
+			rem.SetInt64(0)
+		}
+		v.Remaining = rem.String()
+	default:
+		v.Role, v.Peer = "payee", c.Client.Hex()
+		v.Best, v.Unredeemed = big0(c.Promised).String(), c.Unredeemed().String()
+	}
+	return v
+}
+
+func big0(x *big.Int) *big.Int {
+	if x == nil {
+		return new(big.Int)
+	}
+	return x
 }
 
 // ledgerJobs lists the ledger's jobs; it cannot start or cancel one (that

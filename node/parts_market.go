@@ -10,18 +10,17 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/cloudless-network/cloudless/ledger/chainview"
 	"github.com/cloudless-network/cloudless/market"
 	"github.com/cloudless-network/cloudless/market/wire"
 	"github.com/cloudless-network/cloudless/node/client"
 	"github.com/cloudless-network/cloudless/storage"
 )
-
-// MarketJournalFile is the market's own durable journal in the repo.
-const MarketJournalFile = "market.db"
 
 // maxPriceTiers bounds the memory tiers an offer lists.
 const maxPriceTiers = 32
@@ -37,12 +36,34 @@ func (n *Node) startMarket(ctx context.Context) error {
 		}
 		return nil
 	}
-	j, err := market.OpenJournal(filepath.Join(n.repo, MarketJournalFile))
-	if err != nil {
-		return fmt.Errorf("market: %w", err)
+	if n.ledger == nil {
+		n.setPart("market", false, "needs the ledger")
+		return nil
 	}
-	n.onClose("market journal", func(context.Context) error { return j.Close() })
 	log := n.log.With("part", "market")
+	// A repo from before the market wrote to the ledger: fold its
+	// market.db in once (it is renamed market.db.migrated).
+	if k, err := market.MigrateJournal(ctx, filepath.Join(n.repo, market.JournalFile), n.ledger); err != nil {
+		return err
+	} else if k > 0 {
+		log.Info("moved the market's old journal into the ledger", "records", k, "file", market.JournalFile+".migrated")
+	}
+	// Bring the ledger's deals and channels in line with the chain (what
+	// moved while the node was down), beside the market's own recovery.
+	reconciled := make(chan struct{})
+	go func() {
+		defer close(reconciled)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		corr, err := n.ledger.Reconcile(rctx, chainview.New(n.chain.c, 0))
+		for _, c := range corr {
+			log.Info("ledger reconciled with the chain", "kind", c.Kind, "id", c.ID, "from", c.From, "to", c.To, "anomaly", c.Anomaly, "note", c.Note)
+		}
+		if err != nil {
+			log.Warn("ledger reconciliation", "err", err)
+		}
+	}()
+	n.onClose("ledger reconciliation", func(context.Context) error { <-reconciled; return nil })
 	hn := market.NewHostNetwork(n.p2p.Host(), n.p2p.PubSub(), log)
 	n.onClose("market network", func(context.Context) error { return hn.Close() })
 	seal := func(m wire.Message) ([]byte, error) { return wire.Seal(n.id.PrivKey, m) }
@@ -51,7 +72,7 @@ func (n *Node) startMarket(ctx context.Context) error {
 	book := market.NewBook(nil)
 
 	cl, err := market.NewClient(market.ClientDeps{
-		Net: hn, Seal: seal, Content: content, Settle: n.chain.c, Journal: j,
+		Net: hn, Seal: seal, Content: content, Settle: n.chain.c, Ledger: n.ledger,
 		Book: book, Logger: log, Metrics: metrics,
 	}, market.ClientConfig{})
 	if err != nil {
@@ -70,7 +91,7 @@ func (n *Node) startMarket(ctx context.Context) error {
 		}
 		if pr, err = market.NewProvider(market.ProviderDeps{
 			Net: hn, Seal: seal, Content: content, Runner: n.exec, Settle: n.chain.c,
-			Journal: j, Book: book, Logger: log, Metrics: metrics,
+			Ledger: n.ledger, Book: book, Logger: log, Metrics: metrics,
 		}, pc); err != nil {
 			cl.Close()
 			return fmt.Errorf("market provider: %w", err)
@@ -104,7 +125,6 @@ func (n *Node) startMarket(ctx context.Context) error {
 	ms := &marketService{c: cl, p: pr}
 	n.svc.Jobs = ms
 	n.svc.Offers = ms
-	n.wallet.ledger = ms
 	n.setPart("jobs", true, "")
 	n.setPart("market", true, "")
 	if pr != nil {
@@ -251,6 +271,7 @@ type submitEnvelope struct {
 	Spec      json.RawMessage `json:"spec"`
 	Pay       string          `json:"pay"`
 	Providers []string        `json:"providers"`
+	Retry     int             `json:"retry"`
 }
 
 func (m *marketService) Submit(ctx context.Context, body json.RawMessage) (client.Job, error) {
@@ -269,7 +290,10 @@ func (m *marketService) Submit(ctx context.Context, body json.RawMessage) (clien
 	if err != nil {
 		return client.Job{}, fmt.Errorf("%w: job spec: %v", ErrBadRequest, err)
 	}
-	opts := market.RunOptions{PayMode: wire.PayMode(env.Pay)}
+	if env.Retry < 0 || env.Retry > market.MaxRetry {
+		return client.Job{}, fmt.Errorf("%w: retry %d: want 0..%d", ErrBadRequest, env.Retry, market.MaxRetry)
+	}
+	opts := market.RunOptions{PayMode: wire.PayMode(env.Pay), Retry: env.Retry}
 	for _, p := range env.Providers {
 		id, err := peer.Decode(p)
 		if err != nil {
@@ -338,32 +362,4 @@ func providerJobView(j market.ProviderJob) client.Job {
 		cj.ExitCode = &ec
 	}
 	return cj
-}
-
-// Totals sums what the market's records say moved: paid provider jobs
-// (earned) and paid client jobs (spent), in wei. The wallet uses it while
-// the market keeps its own journal rather than the ledger's payment log.
-func (m *marketService) Totals(context.Context) (earned, spent string, err error) {
-	e, s := new(big.Int), new(big.Int)
-	cj, err := m.c.Jobs()
-	if err != nil {
-		return "", "", err
-	}
-	for _, j := range cj {
-		if j.Paid != nil {
-			s.Add(s, j.Paid)
-		}
-	}
-	if m.p != nil {
-		pj, err := m.p.Jobs()
-		if err != nil {
-			return "", "", err
-		}
-		for _, j := range pj {
-			if j.State == market.StatePaid && j.Price != nil {
-				e.Add(e, j.Price)
-			}
-		}
-	}
-	return e.String(), s.String(), nil
 }

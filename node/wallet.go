@@ -8,13 +8,15 @@ import (
 )
 
 // earnings is what the wallet view needs from the ledger: totals paid to
-// us as a provider and by us as a client, in wei.
+// us as a provider and by us as a client, in wei, and the payment
+// channels of both roles.
 type earnings interface {
 	Totals(ctx context.Context) (earned, spent string, err error)
+	Channels(ctx context.Context) ([]client.Channel, error)
 }
 
 // walletService answers /v1/wallet from the chain (balance, withdrawable
-// credits) and the ledger (earned, spent).
+// credits) and the ledger (earned, spent, channels).
 type walletService struct {
 	n      *Node
 	ledger earnings // nil until the ledger is wired
@@ -37,6 +39,9 @@ func (s *walletService) Wallet(ctx context.Context) (client.Wallet, error) {
 			return w, fmt.Errorf("wallet: ledger: %w", err)
 		}
 		w.Earned, w.Spent = e, sp
+		if w.Channels, err = s.ledger.Channels(ctx); err != nil {
+			return w, fmt.Errorf("wallet: ledger: %w", err)
+		}
 	}
 	return w, nil
 }

@@ -27,7 +27,7 @@ const defaultMaxPrice = "0.001 ether"
 type runFlags struct {
 	stdin, memory, timeout, maxPrice, pay, out, file string
 	inputs, env                                      []string
-	redundancy                                       int
+	redundancy, retry                                int
 	detach, nondeterministic                         bool
 }
 
@@ -53,6 +53,7 @@ With -f job.yaml the job spec comes from a file and flags override it.`,
 	fl.StringVar(&f.maxPrice, "max-price", "", `price cap, e.g. "0.001 ether" or "1000 gwei" (default `+defaultMaxPrice+`)`)
 	fl.IntVar(&f.redundancy, "redundancy", 0, "run on K distinct providers; the majority output wins (default 1)")
 	fl.StringVar(&f.pay, "pay", "escrow", "payment: escrow (a deal per job) or channel (vouchers on a channel per provider)")
+	fl.IntVar(&f.retry, "retry", 0, "re-award the job to another bidder up to N times when a provider stays silent or fails (it is not paid)")
 	fl.StringVar(&f.out, "out", "", "write the job's /out files under DIR")
 	fl.BoolVar(&f.detach, "detach", false, "print the job ID and return without waiting")
 	fl.StringVarP(&f.file, "file", "f", "", "job spec file (YAML or JSON)")
@@ -78,7 +79,10 @@ func runJob(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) erro
 	if err != nil {
 		return err
 	}
-	job, err := c.Run(ctx, market.SubmitRequest{Spec: raw, Pay: pay})
+	if f.retry < 0 || f.retry > market.MaxRetry {
+		return fmt.Errorf("--retry %d: want 0..%d", f.retry, market.MaxRetry)
+	}
+	job, err := c.Run(ctx, market.SubmitRequest{Spec: raw, Pay: pay, Retry: f.retry})
 	if err != nil {
 		return err
 	}

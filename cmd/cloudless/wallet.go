@@ -71,11 +71,24 @@ func newWalletCmd(g *globalFlags) *cobra.Command {
 					_, err := fmt.Fprintln(cmd.OutOrStdout(), "no payment channels (a client opens one per provider with `cloudless run --pay channel`)")
 					return err
 				}
+				// As payer (client): what was signed for jobs and what is
+				// left of the deposit. As payee (provider): the best voucher
+				// held, what was redeemed and what is still to redeem.
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CHANNEL\tROLE\tPEER\tDEPOSIT\tREDEEMED\tPENDING\tSTATE")
+				fmt.Fprintln(tw, "CHANNEL\tROLE\tPEER\tDEPOSIT\tSPENT|BEST\tREMAINING|REDEEMED\tUNREDEEMED\tCREDIT\tSTATE")
+				dash := func(s string) string {
+					if s == "" {
+						return "-"
+					}
+					return jobFormatWei(s)
+				}
 				for _, ch := range w.Channels {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ch.ID, ch.Role, ch.Peer, jobFormatWei(ch.Deposit),
-						jobFormatWei(ch.Redeemed), jobFormatWei(ch.Pending), ch.State)
+					a, b, u := dash(ch.Spent), dash(ch.Remaining), "-"
+					if ch.Role == "payee" {
+						a, b, u = dash(ch.Best), dash(ch.Redeemed), dash(ch.Unredeemed)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortHex(ch.ID), ch.Role, shortHex(ch.Peer), jobFormatWei(ch.Deposit),
+						a, b, u, dash(ch.Credit), ch.State)
 				}
 				return tw.Flush()
 			},
@@ -108,4 +121,12 @@ func newWalletCmd(g *globalFlags) *cobra.Command {
 		},
 	)
 	return cmd
+}
+
+// shortHex shortens a 0x… hash or address for a table (0x1234…abcd).
+func shortHex(s string) string {
+	if len(s) <= 14 {
+		return s
+	}
+	return s[:6] + "…" + s[len(s)-4:]
 }

@@ -92,6 +92,16 @@ type Channel struct {
 	Redeemed string `json:"redeemed"`
 	Pending  string `json:"pending"` // latest voucher amount not yet redeemed
 	State    string `json:"state"`
+	// From the ledger (wei). Payer (client): Spent is the cumulative amount
+	// signed for jobs (less credits for jobs not charged), Remaining is
+	// Deposit - Spent. Payee (provider): Best is the highest voucher held,
+	// Unredeemed what the jobs earned and is not redeemed yet. Credit: the
+	// part of the highest voucher that pays for no job (refunded jobs).
+	Spent      string `json:"spent,omitempty"`
+	Remaining  string `json:"remaining,omitempty"`
+	Best       string `json:"best,omitempty"`
+	Unredeemed string `json:"unredeemed,omitempty"`
+	Credit     string `json:"credit,omitempty"`
 }
 
 // WithdrawRequest is the body of POST /v1/wallet/withdraw.

@@ -1,0 +1,7 @@
+//go:build race
+
+package market_test
+
+// raceOn: the race detector slows jobs ~10x; timing-sensitive tests widen
+// their waits.
+const raceOn = true
