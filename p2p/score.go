@@ -26,7 +26,15 @@ const GraylistThreshold = -2500
 
 func (n *Node) scoreParams() *pubsub.PeerScoreParams {
 	return &pubsub.PeerScoreParams{
-		Topics:        map[string]*pubsub.TopicScoreParams{},
+		// The market topics are scored from the start, whoever joins them:
+		// market.HostNetwork registers its own validator with the router
+		// instead of going through JoinTopic, and without these entries an
+		// invalid message on them cost the sender nothing (P4 counts only
+		// on scored topics), so a flooder was never graylisted.
+		Topics: map[string]*pubsub.TopicScoreParams{
+			TopicOffers: topicScoreParams(),
+			TopicJobs:   topicScoreParams(),
+		},
 		TopicScoreCap: 100,
 		AppSpecificScore: func(p peer.ID) float64 {
 			if f := n.appScore.Load(); f != nil {
