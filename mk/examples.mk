@@ -1,6 +1,6 @@
 # Example functions (examples/functions) and the local demo.
 #
-#   make examples     builds build/examples/{hello,sha256,wordfreq,csvagg,thumbnail}.wasm
+#   make examples     builds build/examples/{hello,sha256,wordfreq,csvagg,thumbnail,markdown}.wasm
 #   make demo-local   runs each example through `cloudless exec` with a short transcript
 #   make demo-market  runs `cloudless demo`: a whole local marketplace
 #   make demo         $(DEMO_TARGET): demo-market
@@ -12,7 +12,7 @@
 
 EXAMPLES_DIR    := build/examples
 EXAMPLES_C      := hello sha256
-EXAMPLES_GO     := wordfreq csvagg thumbnail
+EXAMPLES_GO     := wordfreq csvagg thumbnail markdown
 EXAMPLES_WASM   := $(addprefix $(EXAMPLES_DIR)/,$(addsuffix .wasm,$(EXAMPLES_C) $(EXAMPLES_GO)))
 WASI_CC         ?= clang
 WASI_CFLAGS     ?= --target=wasm32-wasi --sysroot=/usr -O2 -s -Wall -Wextra

@@ -132,6 +132,8 @@ type Services struct {
 	// Content answers them.
 	Pins  PinService
 	Chain ChainService
+	// Functions answers /v1/functions and /v1/topics (api_functions.go).
+	Functions FunctionService
 	// Parts is reported by GET /v1/status.
 	Parts func() []client.Part
 	// Config is served by GET /v1/config (the daemon's effective config).
@@ -212,8 +214,9 @@ func (a *API) routes() {
 	m.Handle("POST /v1/repo/gc", a.auth(a.postRepoGC))
 	m.Handle("GET /v1/chain", a.auth(a.getChain))
 	m.Handle("GET /v1/events", a.auth(a.getEvents))
+	a.functionRoutes(m)
 	m.Handle("/v1/", a.auth(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (see docs/api.md)", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s (see docs/api.md)", r.Method, r.URL.EscapedPath())) // escaped: one line whatever the path holds
 	}))
 	metrics := http.NotFoundHandler()
 	if a.opts.Gatherer != nil {

@@ -54,7 +54,9 @@ type Config struct {
 	Storage StorageConfig `yaml:"storage" json:"storage"`
 	Chain   ChainConfig   `yaml:"chain" json:"chain"`
 	Log     LogConfig     `yaml:"log" json:"log"`
-	// Gateway is reserved for the trigger HTTP gateway (empty = off).
+	// Gateway is HOST:PORT of the serverless functions' HTTP gateway
+	// (WAGI); empty means off. Port 0 picks a free port (GET /v1/functions
+	// reports the real one).
 	Gateway string `yaml:"gateway" json:"gateway"`
 }
 
@@ -160,6 +162,11 @@ func (c *Config) Validate() error {
 	}
 	if !c.API.AllowRemote && !isLoopbackHost(host) {
 		return fmt.Errorf("%w: api.addr %q is not a loopback address; pass --api-allow-remote (or api.allow_remote: true) to expose the control API", ErrRemoteAPI, c.API.Addr)
+	}
+	if c.Gateway != "" {
+		if _, _, err := net.SplitHostPort(c.Gateway); err != nil {
+			return fmt.Errorf("%w: gateway %q: want HOST:PORT such as 127.0.0.1:8080 (or empty for no gateway)", ErrConfig, c.Gateway)
+		}
 	}
 	if c.Provide.MaxConcurrent < 1 {
 		return fmt.Errorf("%w: provide.max_concurrent must be at least 1", ErrConfig)
@@ -339,7 +346,15 @@ func applyEnv(v reflect.Value, prefix string, getenv func(string) string) error 
 			err = node.Decode(fv.Addr().Interface())
 		}
 		if err != nil {
-			return fmt.Errorf("%w: $%s=%q: %v", ErrConfig, key, val, strings.TrimPrefix(err.Error(), "yaml: "))
+			// One line, as the CLI prints it: yaml.v3's type errors span
+			// lines and repeat the raw value (control characters too), which
+			// the message already shows quoted.
+			msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "yaml: "), "line 0: ")
+			var te *yaml.TypeError
+			if errors.As(err, &te) {
+				msg = "want a value of type " + f.Type.String()
+			}
+			return fmt.Errorf("%w: $%s=%q: %v", ErrConfig, key, val, msg)
 		}
 	}
 	return nil
@@ -518,13 +533,13 @@ var configTemplate = template.Must(template.New("config").Parse(`# cloudless nod
 # real ones while the daemon runs. Open 4001/tcp and 4001/udp for inbound peers.
 listen:
 {{- range .Listen}}
-  - {{.}}
+  - {{printf "%q" .}}
 {{- end}}
 
 # Peers dialed at start (multiaddrs ending in /p2p/<peer ID>).
 bootstrap:{{if not .Bootstrap}} []{{end}}
 {{- range .Bootstrap}}
-  - {{.}}
+  - {{printf "%q" .}}
 {{- end}}
 
 # Find peers on the local network with mDNS.
@@ -582,7 +597,9 @@ log:
   # text or json
   format: {{.Log.Format}}
 
-# Reserved: HOST:PORT of the trigger HTTP gateway (empty = off).
+# HTTP gateway of deployed functions (` + "`cloudless deploy`" + `): HOST:PORT, e.g.
+# "127.0.0.1:8080"; empty is off. Keep it on loopback unless you mean to
+# let others spend your money calling your functions.
 gateway: {{printf "%q" .Gateway}}
 `))
 

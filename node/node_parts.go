@@ -12,6 +12,7 @@ func (n *Node) partSteps() []func(context.Context) error {
 		n.startLedger,
 		n.startChain,
 		n.startMarket,
+		n.startFunctions,
 	}
 }
 

@@ -60,6 +60,7 @@ var demoProviders = []struct {
 
 type demoOptions struct {
 	examples string
+	manifest string
 	timeout  time.Duration
 	keep     bool
 }
@@ -76,7 +77,10 @@ and runs jobs through the client's market: hello paid by escrow, sha256 paid
 through a payment channel (three jobs, one channel), wordfreq on two providers
 (redundancy 2) and a hostile module that loops forever, is stopped by the
 provider's sandbox and is refunded (the demo moves the dev chain's clock past
-the deal deadline). It prints what ran where, at what price, and the balances
+the deal deadline). Then it deploys the functions of examples/cloudless.yaml
+to the client daemon, which serves the HTTP gateway, and calls each over
+HTTP: one on the market, paid per call on the channel, one on the daemon's
+own executor. It prints what ran where, at what price, and the balances
 before and after, then shuts everything down.
 
 It is also a smoke test: it exits non-zero when any step does not behave as
@@ -89,6 +93,7 @@ designed. The example modules come from ` + "`make examples`" + ` (--examples DI
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.examples, "examples", filepath.Join("build", "examples"), "directory with hello.wasm, sha256.wasm and wordfreq.wasm (`make examples`)")
+	f.StringVar(&o.manifest, "manifest", filepath.Join("examples", "cloudless.yaml"), "functions to deploy and call through the client's HTTP gateway (skipped when missing)")
 	f.DurationVar(&o.timeout, "timeout", 3*time.Minute, "give up (and fail) after this long")
 	f.BoolVar(&o.keep, "keep", false, "keep the temp directory (repos, logs) after a successful run")
 	return cmd
@@ -124,13 +129,15 @@ type demoBalance struct {
 }
 
 type demoReport struct {
-	Rows     []demoRow     `json:"jobs"`
-	Before   []demoBalance `json:"balances_before"`
-	After    []demoBalance `json:"balances_after"`
-	Offers   int           `json:"offers_seen"`
-	TotalMS  int64         `json:"total_ms"`
-	OK       bool          `json:"ok"`
-	Failures []string      `json:"failures,omitempty"`
+	Rows   []demoRow     `json:"jobs"`
+	Before []demoBalance `json:"balances_before"`
+	After  []demoBalance `json:"balances_after"`
+	Offers int           `json:"offers_seen"`
+	// Functions are the HTTP calls of the deployed functions.
+	Functions []demoCall `json:"functions,omitempty"`
+	TotalMS   int64      `json:"total_ms"`
+	OK        bool       `json:"ok"`
+	Failures  []string   `json:"failures,omitempty"`
 }
 
 type demoNode struct {
@@ -222,6 +229,7 @@ func (d *demo) run(parent context.Context) (err error) {
 	if err := d.jobs(ctx, mods); err != nil {
 		return err
 	}
+	d.functions(ctx)
 	if err := d.settle(ctx); err != nil {
 		d.fail("%v", err)
 	}
@@ -265,6 +273,8 @@ func (d *demo) start(ctx context.Context) error {
 		cfg.Chain.RPC, cfg.Chain.Contract = info.RPC, info.Contract.Hex()
 		if d.cl != nil {
 			cfg.Bootstrap = d.cl.id.Addrs
+		} else {
+			cfg.Gateway = "127.0.0.1:0" // the client serves the functions' gateway
 		}
 		if s.price != "" {
 			cfg.Provide.Enabled = true
@@ -669,6 +679,9 @@ func (d *demo) checkMoney() {
 	paid := new(big.Int)
 	for _, r := range d.rep.Rows {
 		paid.Add(paid, bigOf(r.PaidWei))
+	}
+	for _, c := range d.rep.Functions {
+		paid.Add(paid, bigOf(c.PaidWei))
 	}
 	cl := d.rep.After[len(d.rep.After)-1]
 	if spent := bigOf(cl.Spent); spent.Cmp(paid) != 0 {

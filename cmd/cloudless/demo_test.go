@@ -47,7 +47,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := newCLI(t).run("demo", "--json", "--examples", ex, "--timeout", "2m")
+	res := newCLI(t).run("demo", "--json", "--examples", ex, "--timeout", "2m", "--manifest", demoManifest(t, ex))
 	var rep demoReport
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatalf("exit %d, stdout is not the JSON report: %v\nstdout: %s\nstderr: %s", res.code, err, res.stdout, res.stderr)
@@ -67,6 +67,9 @@ func TestDemo(t *testing.T) {
 	if len(rep.Before) != 4 || len(rep.After) != 4 || rep.Offers != 3 {
 		t.Errorf("balances %d/%d, offers %d", len(rep.Before), len(rep.After), rep.Offers)
 	}
+	if len(rep.Functions) != 2 || !rep.Functions[0].OK || !rep.Functions[1].OK || rep.Functions[0].PaidWei == "0" || !rep.Functions[1].Local {
+		t.Errorf("function calls through the gateway: %+v", rep.Functions)
+	}
 	if rep.Rows[4].Pay != "escrow" || len(rep.Rows[4].Providers) != 2 || rep.Rows[4].Providers[0] == rep.Rows[4].Providers[1] {
 		t.Errorf("redundant job: %+v", rep.Rows[4])
 	}
@@ -85,4 +88,31 @@ func TestDemoMissingExamples(t *testing.T) {
 	if res.code == 0 || !strings.Contains(res.stderr, "make examples") || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
 		t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
 	}
+}
+
+// demoManifest is examples/cloudless.yaml with its module taken from ex
+// (markdown.wasm, built here when missing).
+func demoManifest(t *testing.T, ex string) string {
+	t.Helper()
+	mod := filepath.Join(ex, "markdown.wasm")
+	if _, err := os.Stat(mod); err != nil {
+		mod = filepath.Join(t.TempDir(), "markdown.wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", mod, "../../examples/functions/markdown")
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build markdown: %v\n%s", err, b)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "cloudless.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "../build/examples/markdown.wasm") {
+		t.Fatalf("examples/cloudless.yaml no longer names ../build/examples/markdown.wasm: update this test")
+	}
+	p := filepath.Join(t.TempDir(), "cloudless.yaml")
+	if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "../build/examples/markdown.wasm", mod)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

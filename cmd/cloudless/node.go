@@ -63,7 +63,7 @@ While it runs, other commands on the same repo go through its control API
 	fl.StringArrayVar(&f.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr with /p2p/ID, repeatable (bootstrap)")
 	fl.BoolVar(&f.noMDNS, "no-mdns", false, "disable local-network discovery (mdns: false)")
 	fl.BoolVar(&f.relayService, "relay-service", false, "act as a circuit relay for peers behind NAT (relay_service)")
-	fl.StringVar(&f.gateway, "gateway", "", "HOST:PORT of the trigger HTTP gateway (reserved) (gateway)")
+	fl.StringVar(&f.gateway, "gateway", "", "HOST:PORT of the functions' HTTP gateway, off when empty (gateway)")
 	fl.StringVar(&f.passFile, "passphrase-file", "", "file holding the keystore passphrase (else $CLOUDLESS_PASSPHRASE, else a prompt)")
 	fl.DurationVar(&f.shutdown, "shutdown-timeout", node.DefaultShutdownTimeout, "how long a graceful shutdown may take")
 	return cmd

@@ -49,6 +49,8 @@ func newRootCmd() *cobra.Command {
 		newRunCmd(g),
 		newJobCmd(g),
 		newWalletCmd(g),
+		newDeployCmd(g),
+		newFnCmd(g),
 	)
 	return root
 }
