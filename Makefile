@@ -37,7 +37,14 @@ unit: $(TEST_DEPS)
 race: $(TEST_DEPS)
 	$(GO) test -count=1 -race -short -timeout 20m $(RACE_PKGS)
 
-interop: $(INTEROP_TARGETS)
+# The interop targets run two at a time: the end-to-end and load tests
+# mostly wait on deal deadlines and blocks, so they overlap well with the
+# builds of kubo, geth and the fuzzing binaries. Each target's output is
+# printed whole when it ends (--output-sync).
+INTEROP_JOBS ?= 2
+
+interop:
+	$(MAKE) -j$(INTEROP_JOBS) --output-sync=target $(INTEROP_TARGETS)
 
 test: lint unit race interop
 

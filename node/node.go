@@ -246,7 +246,9 @@ func (n *Node) Registry() *prometheus.Registry { return n.reg }
 // Done is closed when Close has finished.
 func (n *Node) Done() <-chan struct{} { return n.done }
 
-// Close stops the node: the api file goes first (so no new CLI call finds
+// Close stops the node. A provider first stops taking new jobs and waits
+// for the jobs it runs to finish and be delivered (drainProvider, bounded
+// by ctx less a reserve). Then the api file goes (so no new CLI call finds
 // it), then the API, then each part in reverse start order, then the repo
 // lock. It gives up waiting when ctx ends (a context without deadline gets
 // DefaultShutdownTimeout) and reports what did not stop. Safe to call
@@ -259,6 +261,9 @@ func (n *Node) Close(ctx context.Context) error {
 			ctx, cancel = context.WithTimeout(ctx, DefaultShutdownTimeout)
 			defer cancel()
 		}
+		// A provider first finishes what it was paid for (see
+		// drainProvider), with every part still up.
+		n.drainProvider(ctx)
 		n.mu.Lock()
 		cs := n.closers
 		n.closers = nil
