@@ -1234,21 +1234,24 @@ func (c *Client) Settle(ctx context.Context) {
 			case st.Status == contracts.DealSubmitted && a.ResultCID != "" && !a.Verified && a.Error == "" && j.Spec.Redundancy == 1:
 				// A result that came while no process waited for it (or
 				// after the wait gave up): verify it and pay.
-				dir, err := os.MkdirTemp(c.cfg.WorkDir, "cloudless-result-")
+				dir, err := c.fetchLate(ctx, a)
 				if err != nil {
-					continue
-				}
-				if err := c.fetchAndCheck(ctx, a, dir); err != nil {
 					continue // the provider claims after the window unless disputed
 				}
 				if _, err := c.d.Settle.Accept(ctx, *a.Deal); err != nil {
+					_ = os.RemoveAll(dir)
 					continue
 				}
 				a.State, a.Verified, changed = StatePaid, true, true
 				j.Paid = new(big.Int).Add(orZero(j.Paid), a.Price)
 				j.ResultCID, j.OutputHash, j.ExitCode, j.Error = a.ResultCID, a.OutputHash, a.ExitCode, ""
+				keepOutputs(&j, dir)
 				c.m.Paid("accept", a.Price)
+				c.rate(a.Provider, j.ID, ledger.OutcomeSuccess)
 			}
+		}
+		if j.PayMode == wire.PayChannel && c.settleChannel(ctx, &j) {
+			changed = true
 		}
 		if changed {
 			switch {
@@ -1261,9 +1264,101 @@ func (c *Client) Settle(ctx context.Context) {
 				return a.State == StateAwarded || a.State == StatePaying || a.State == StateSubmitted
 			}) && slices.ContainsFunc(j.Assigned, func(a Assignment) bool { return a.State == StateRefunded }):
 				j.State = StateRefunded
+			case j.PayMode == wire.PayChannel && !slices.ContainsFunc(j.Assigned, func(a Assignment) bool {
+				return a.State == StateAwarded || a.State == StatePaying || a.State == StateSubmitted
+			}):
+				j.State = StateFailed
+				if j.Error == "" {
+					j.Error = ErrNoResult.Error()
+				}
 			}
 			_ = c.save(&j)
 			c.emit(j.ID, j.State, "settled")
 		}
 	}
+}
+
+// fetchLate fetches a result that came while no process waited for it
+// into a fresh directory (Content.Fetch refuses an existing destination)
+// and checks its hash; it returns the result's directory.
+func (c *Client) fetchLate(ctx context.Context, a *Assignment) (string, error) {
+	dir, err := os.MkdirTemp(c.cfg.WorkDir, "cloudless-result-")
+	if err != nil {
+		return "", err
+	}
+	pdir := filepath.Join(dir, "result")
+	if err := c.fetchAndCheck(ctx, a, pdir); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	return pdir, nil
+}
+
+// keepOutputs records the inline stdout and stderr and the out/ file list
+// of an accepted result fetched into pdir, as decide does.
+func keepOutputs(j *Job, pdir string) {
+	if b, err := os.ReadFile(filepath.Join(pdir, StdoutName)); err == nil && len(b) <= InlineOutput {
+		j.Stdout = b
+	}
+	if b, err := os.ReadFile(filepath.Join(pdir, StderrName)); err == nil && len(b) <= InlineOutput {
+		j.Stderr = b
+	}
+	j.OutFiles = nil
+	outDir := filepath.Join(pdir, OutDirName)
+	_ = filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(outDir, p)
+			j.OutFiles = append(j.OutFiles, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+}
+
+// settleChannel settles a channel job no process waits for (the client
+// restarted): a result that came in is fetched and checked (the voucher
+// already paid it; a wrong one is a disagreement), and a provider still
+// silent after the job's timeout plus ResultMargin has failed it, as in
+// decide (the voucher stays with the provider; only a failure it
+// reported itself is credited back, by both sides). It reports whether
+// j changed.
+func (c *Client) settleChannel(ctx context.Context, j *Job) bool {
+	changed := false
+	late := time.Now().After(j.Updated.Add(j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin))
+	for i := range j.Assigned {
+		a := &j.Assigned[i]
+		switch {
+		case a.State == StateSubmitted && a.ResultCID != "" && !a.Verified && j.Spec.Redundancy == 1:
+			dir, err := c.fetchLate(ctx, a)
+			if err != nil {
+				if !late && ctx.Err() == nil {
+					continue // maybe not reachable yet: try again next tick
+				}
+				a.State, a.Error, changed = StateFailed, err.Error(), true
+				c.rate(a.Provider, j.ID, ledger.OutcomeDisagreement)
+				continue
+			}
+			a.State, a.Verified, changed = StatePaid, true, true
+			j.Paid = new(big.Int).Add(orZero(j.Paid), a.Price)
+			j.ResultCID, j.OutputHash, j.ExitCode, j.Error = a.ResultCID, a.OutputHash, a.ExitCode, ""
+			keepOutputs(j, dir)
+			c.rate(a.Provider, j.ID, ledger.OutcomeSuccess)
+		case (a.State == StateAwarded || a.State == StateSubmitted) && late:
+			a.State, changed = StateFailed, true
+			if a.Error == "" {
+				a.Error = "no result before the deadline"
+			}
+			c.rate(a.Provider, j.ID, ledger.OutcomeFailure)
+		}
+	}
+	awaiting := slices.ContainsFunc(j.Assigned, func(a Assignment) bool {
+		return a.State == StateAwarded || a.State == StatePaying || a.State == StateSubmitted
+	})
+	if !awaiting && !j.State.Terminal() {
+		changed = true // e.g. a failure report recorded by handleResult
+		if i := slices.IndexFunc(j.Assigned, func(a Assignment) bool { return a.Stopped }); i >= 0 && j.Error == "" &&
+			!slices.ContainsFunc(j.Assigned, func(a Assignment) bool { return a.State == StatePaid }) {
+			j.Error = fmt.Errorf("%w: %s", ErrStopped, j.Assigned[i].Error).Error()
+		}
+	}
+	return changed
 }

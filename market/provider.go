@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -154,6 +155,9 @@ type Provider struct {
 	bids     map[wire.JobID]*pendingBid
 	reserved int // awards accepted but not yet running
 	seq      uint64
+	busy     map[string]bool      // commits and deliveries under way, by "commit/"+key, "deliver/"+key
+	retryAt  map[string]time.Time // next commit retry of a done job, by key
+	retryGap map[string]time.Duration
 
 	offerNow chan struct{}
 	ctx      context.Context
@@ -718,28 +722,126 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 	}
 	if r.State == StateDone {
 		if r.PayMode == wire.PayEscrow {
-			if _, err := p.d.Settle.SubmitResult(ctx, *r.Deal, common.Hash(r.OutputHash)); err != nil {
-				st, serr := p.d.Settle.Deal(ctx, r.DealID)
-				if serr != nil || st.Status == contracts.DealOpen {
-					log.Error("submit result", "err", err)
-					return
+			if err := p.commit(ctx, r); err != nil {
+				// The job stays done: Settle retries the commit with
+				// backoff until the deal deadline.
+				if !errors.Is(err, errBusy) {
+					log.Warn("submit result; retrying from the settle loop", "err", err)
 				}
+				return
 			}
-			st, err := p.d.Settle.Deal(ctx, r.DealID)
-			if err == nil {
-				r.ClaimAfter = st.At + r.Deal.ChallengeWindow
+		} else {
+			r.State = StateSubmitted
+			if err := p.save(r); err != nil {
+				log.Error("ledger", "err", err)
+				return
 			}
+			p.m.Job("provider", StateSubmitted)
 		}
-		r.State = StateSubmitted
-		if err := p.save(r); err != nil {
-			log.Error("ledger", "err", err)
-			return
-		}
-		p.m.Job("provider", StateSubmitted)
 	}
-	if !r.Delivered {
+	if !r.Delivered && r.State != StateDone && r.State != StateRefunded && (r.State != StateFailed || r.Stopped) {
 		p.deliver(ctx, r)
 	}
+}
+
+// errBusy: another goroutine is committing or delivering the same job.
+var errBusy = errors.New("market: job busy")
+
+// claim marks what (a job key with a prefix) as under way; release with
+// the returned func. false: someone else has it.
+func (p *Provider) claim(what string) (func(), bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.busy == nil {
+		p.busy = map[string]bool{}
+	}
+	if p.busy[what] {
+		return nil, false
+	}
+	p.busy[what] = true
+	return func() { p.mu.Lock(); delete(p.busy, what); p.mu.Unlock() }, true
+}
+
+// commit submits an escrow job's result on chain and moves the job by
+// what the chain then says about the deal: submitted (our result is on
+// chain), refunded (the deal closed without our result: the client took
+// its money back), or failed (the deadline passed with the deal open).
+// An error (the chain unreachable, the transaction refused while the
+// deal is open and in time) leaves the job done for Settle to retry.
+func (p *Provider) commit(ctx context.Context, r *ProviderJob) error {
+	release, ok := p.claim("commit/" + providerKey(r.Client, r.ID))
+	if !ok {
+		return errBusy
+	}
+	defer release()
+	_, serr := p.d.Settle.SubmitResult(ctx, *r.Deal, common.Hash(r.OutputHash))
+	st, err := p.d.Settle.Deal(ctx, r.DealID)
+	if err != nil {
+		return fmt.Errorf("deal state: %w (submit: %v)", err, serr)
+	}
+	switch st.Status {
+	case contracts.DealSubmitted, contracts.DealDisputed:
+		// Only the provider submits: our result is on chain.
+		if st.Status == contracts.DealSubmitted {
+			r.ClaimAfter = st.At + r.Deal.ChallengeWindow
+		}
+		r.State = StateSubmitted
+	case contracts.DealClosed:
+		landed, err := p.resultLanded(ctx, r.DealID, false)
+		if err != nil {
+			return err
+		}
+		if landed { // an earlier submission went through; Settle sees how it closed
+			r.State = StateSubmitted
+		} else {
+			r.State, r.Error = StateRefunded, "deal refunded to the client before the result was committed"
+		}
+	case contracts.DealOpen:
+		now, err := p.chainNow(ctx)
+		if err != nil || now <= r.Deal.Deadline {
+			if serr == nil {
+				serr = errors.New("deal still open after the submission")
+			}
+			return fmt.Errorf("submit result: %w", serr)
+		}
+		r.State, r.Error = StateFailed, fmt.Sprintf("result not committed before the deal deadline (%v)", serr)
+	default:
+		r.State, r.Error = StateFailed, "deal not on chain"
+	}
+	if err := p.save(r); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	p.m.Job("provider", r.State)
+	if r.State != StateSubmitted {
+		p.log.Warn("result not committed; not paid", "job", r.ID, "state", r.State, "cause", r.Error)
+	}
+	return nil
+}
+
+// resultLogs is the optional Settlement extension that reads
+// ResultSubmitted events (*contracts.Client has it).
+type resultLogs interface {
+	FilterResultsSubmitted(ctx context.Context, from uint64, deals []common.Hash) ([]*contracts.MarketplaceResultSubmitted, error)
+}
+
+// resultLanded reports whether our result was ever submitted for a
+// deal (a closed deal without it was refunded: accept and claim need a
+// submitted result). Without event access it returns assume.
+func (p *Provider) resultLanded(ctx context.Context, deal common.Hash, assume bool) (bool, error) {
+	rl, ok := p.d.Settle.(resultLogs)
+	if !ok {
+		return assume, nil
+	}
+	evs, err := rl.FilterResultsSubmitted(ctx, p.cfg.FromBlock, []common.Hash{deal})
+	if err != nil {
+		return false, fmt.Errorf("result events: %w", err)
+	}
+	for _, e := range evs {
+		if e.Provider == p.me && common.Hash(e.DealId) == deal {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // failResult turns r into a failure report: the cause, a non-zero exit
@@ -921,29 +1023,27 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 // deliver sends the sealed result to the client, retrying with backoff
 // until it is acknowledged or the job's time is up.
 func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
+	release, ok := p.claim("deliver/" + providerKey(r.Client, r.ID))
+	if !ok {
+		return // another goroutine delivers it
+	}
+	defer release()
 	deadline := r.Created.Add(r.Spec.Resources.Timeout.D() + 5*time.Minute)
 	delay := 100 * time.Millisecond
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, err := p.d.Net.Request(rctx, r.Client, r.Result)
 		cancel()
-		if err == nil || errors.Is(err, ErrRefused) {
-			r.Delivered = true
-			if r.PayMode == wire.PayChannel && r.State == StateSubmitted {
-				r.State = StatePaid // the voucher is held; redemption is per channel
-				p.m.Job("provider", StatePaid)
-				p.m.Paid("provider_voucher", r.Price)
-			}
-			if err := p.save(r); err != nil {
+		if err == nil || errors.Is(err, ErrRefused) || errors.Is(err, ErrDuplicate) {
+			if err := p.markDelivered(r, true); err != nil {
 				p.log.Error("ledger", "err", err)
 			}
 			return
 		}
 		if time.Now().After(deadline) {
 			p.log.Warn("result not delivered", "job", r.ID, "err", err)
-			if r.PayMode == wire.PayChannel && r.State == StateSubmitted {
-				r.State = StatePaid // the voucher is held all the same
-				_ = p.save(r)
+			if err := p.markDelivered(r, false); err != nil { // a channel job's voucher is held all the same
+				p.log.Error("ledger", "err", err)
 			}
 			return
 		}
@@ -956,9 +1056,72 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 	}
 }
 
-// Settle claims escrow deals past their challenge window, notices deals the
-// client accepted, and redeems vouchers that are due. Run calls it every
-// TickInterval; tests call it directly.
+// markDelivered records a delivery (delivered false: given up) on the
+// job's current ledger record, not on r, which may be stale (Settle may
+// have marked the job paid meanwhile); a channel job's voucher is held
+// either way, so a submitted channel job becomes paid. r gets the record
+// written.
+func (p *Provider) markDelivered(r *ProviderJob, delivered bool) error {
+	key := providerKey(r.Client, r.ID)
+	var out ProviderJob
+	var paid bool
+	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
+		lj, err := tx.Job(key)
+		if err != nil {
+			return err
+		}
+		cur, err := providerJobOf(lj)
+		if err != nil {
+			return err
+		}
+		cur.Delivered = cur.Delivered || delivered
+		paid = cur.PayMode == wire.PayChannel && cur.State == StateSubmitted
+		if paid {
+			cur.State = StatePaid // the voucher is held; redemption is per channel
+		}
+		cur.Updated = time.Now()
+		out = *cur
+		return putProviderJob(tx, cur)
+	})
+	if err != nil {
+		return err
+	}
+	*r = out
+	if paid {
+		p.m.Job("provider", StatePaid)
+		p.m.Paid("provider_voucher", r.Price)
+	}
+	return nil
+}
+
+// retryDue reports whether a done job's commit may be retried now.
+func (p *Provider) retryDue(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !time.Now().Before(p.retryAt[key])
+}
+
+// retryLater backs a done job's next commit off (doubling from
+// TickInterval to a minute); ok clears it.
+func (p *Provider) retryLater(key string, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retryAt == nil {
+		p.retryAt, p.retryGap = map[string]time.Time{}, map[string]time.Duration{}
+	}
+	if ok {
+		delete(p.retryAt, key)
+		delete(p.retryGap, key)
+		return
+	}
+	g := min(max(2*p.retryGap[key], p.cfg.TickInterval), time.Minute)
+	p.retryGap[key], p.retryAt[key] = g, time.Now().Add(g)
+}
+
+// Settle commits results whose commit failed (with backoff, until the
+// deal deadline), claims escrow deals past their challenge window, notices
+// deals the client accepted or refunded, and redeems vouchers that are
+// due. Run calls it every TickInterval; tests call it directly.
 func (p *Provider) Settle(ctx context.Context) {
 	now, err := p.chainNow(ctx)
 	if err != nil {
@@ -973,7 +1136,32 @@ func (p *Provider) Settle(ctx context.Context) {
 	}
 	for _, lj := range ljs {
 		r, err := providerJobOf(lj)
-		if err != nil || r.State != StateSubmitted {
+		if err != nil {
+			continue
+		}
+		if r.State == StateDone && r.PayMode == wire.PayEscrow && r.Deal != nil {
+			key := providerKey(r.Client, r.ID)
+			if !p.retryDue(key) {
+				continue
+			}
+			if err := p.commit(ctx, r); err != nil {
+				if !errors.Is(err, errBusy) {
+					p.log.Info("commit retry", "job", r.ID, "err", err)
+					p.retryLater(key, false)
+				}
+				continue
+			}
+			p.retryLater(key, true)
+			if r.State == StateSubmitted && !r.Delivered {
+				p.wg.Add(1)
+				go func() {
+					defer p.wg.Done()
+					p.deliver(ctx, r)
+				}()
+			}
+			continue
+		}
+		if r.State != StateSubmitted {
 			continue
 		}
 		if r.PayMode == wire.PayChannel {
@@ -991,6 +1179,20 @@ func (p *Provider) Settle(ctx context.Context) {
 		}
 		switch {
 		case st.Status == contracts.DealClosed:
+			// Accepted or claimed only if our result is on chain;
+			// otherwise the client refunded the deal.
+			landed, err := p.resultLanded(ctx, r.DealID, true)
+			if err != nil {
+				continue
+			}
+			if !landed {
+				r.State, r.Error = StateRefunded, "deal refunded to the client; no result of ours on chain"
+				if err := p.save(r); err != nil {
+					p.log.Warn("ledger", "job", r.ID, "err", err)
+				}
+				p.m.Job("provider", StateRefunded)
+				continue
+			}
 			r.State = StatePaid
 		case st.Status == contracts.DealSubmitted && now > st.At+r.Deal.ChallengeWindow:
 			if _, err := p.d.Settle.Claim(ctx, *r.Deal); err != nil {
@@ -1001,11 +1203,44 @@ func (p *Provider) Settle(ctx context.Context) {
 		default:
 			continue
 		}
-		_ = p.save(r)
+		if err := p.save(r); err != nil {
+			p.log.Warn("ledger", "job", r.ID, "err", err)
+			continue
+		}
 		p.m.Job("provider", StatePaid)
 		p.m.Paid("provider_escrow", r.Price)
 	}
+	p.recordReconciled(ctx)
 	p.redeem(ctx, p.cfg.RedeemAmount)
+}
+
+// recordReconciled finishes escrow jobs the ledger's reconciliation with
+// the chain moved to paid behind the market's back (the node reconciles
+// at start, e.g. deals the client accepted while we were down): their
+// market record and earned payment (idempotent by ID) are written.
+func (p *Provider) recordReconciled(ctx context.Context) {
+	ljs, err := p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider, States: []ledger.JobState{ledger.JobPaid}})
+	if err != nil {
+		return
+	}
+	for _, lj := range ljs {
+		var raw struct {
+			State State `json:"state"`
+		}
+		if json.Unmarshal(lj.Extra, &raw) != nil || raw.State == StatePaid {
+			continue
+		}
+		r, err := providerJobOf(lj) // State is paid: the ledger's wins
+		if err != nil || r.PayMode != wire.PayEscrow {
+			continue
+		}
+		if err := p.save(r); err != nil {
+			p.log.Warn("ledger", "job", r.ID, "err", err)
+			continue
+		}
+		p.m.Job("provider", StatePaid)
+		p.m.Paid("provider_escrow", r.Price)
+	}
 }
 
 // redeem redeems every channel whose unredeemed vouchers reached minAmount

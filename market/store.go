@@ -128,6 +128,13 @@ func putProviderDeal(tx *ledger.Tx, r *ProviderJob, key string) error {
 	}
 	to := ledger.DealOpened
 	switch {
+	case r.State == StateRefunded:
+		// Refunded to the client without our result on chain.
+		if d, err := tx.Deal(r.DealID); err == nil && d.State == ledger.DealOpened {
+			to = ledger.DealRefunded
+		} else if err == nil {
+			to = d.State
+		}
 	case r.State == StateSubmitted:
 		to = ledger.DealSubmitted
 	case r.State == StatePaid && r.Claimed:
@@ -163,6 +170,14 @@ func providerJobOf(j ledger.Job) (*ProviderJob, error) {
 		return nil, fmt.Errorf("market: decode ledger job %s: %w", j.ID, err)
 	}
 	r.Result = j.Result
+	// The ledger's state wins over a stale market record (a write of an
+	// older copy keeps the ledger state but not the record's).
+	switch j.State {
+	case ledger.JobPaid, ledger.JobVoucherHeld, ledger.JobRedeemed:
+		r.State = StatePaid
+	case ledger.JobRefunded:
+		r.State = StateRefunded
+	}
 	return &r, nil
 }
 

@@ -53,6 +53,7 @@ type Config struct {
 	Provide ProvideConfig `yaml:"provide" json:"provide"`
 	Storage StorageConfig `yaml:"storage" json:"storage"`
 	Chain   ChainConfig   `yaml:"chain" json:"chain"`
+	Market  MarketConfig  `yaml:"market" json:"market"`
 	Log     LogConfig     `yaml:"log" json:"log"`
 	// Gateway is HOST:PORT of the serverless functions' HTTP gateway
 	// (WAGI); empty means off. Port 0 picks a free port (GET /v1/functions
@@ -109,6 +110,17 @@ type ChainConfig struct {
 	Contract string `yaml:"contract" json:"contract"`
 }
 
+// MarketConfig is the buying side's escrow policy (market.ClientConfig).
+type MarketConfig struct {
+	// ResultMargin is added to a job's timeout (and the provider's expected
+	// start) to make an escrow deal's deadline, after which a silent
+	// provider's escrow is refunded; 0 means the default, 60 s.
+	ResultMargin Duration `yaml:"result_margin" json:"result_margin"`
+	// ChallengeWindow of escrow deals: how long a submitted result can be
+	// disputed before the provider may claim; 0 means the default, 60 s.
+	ChallengeWindow Duration `yaml:"challenge_window" json:"challenge_window"`
+}
+
 // LogConfig configures log/slog output.
 type LogConfig struct {
 	Level  string `yaml:"level" json:"level"`
@@ -135,6 +147,7 @@ func DefaultConfig(dev bool) Config {
 			MaxJobDuration: Duration(5 * time.Minute),
 		},
 		Storage: StorageConfig{CacheSize: 10 << 30},
+		Market:  MarketConfig{ResultMargin: Duration(time.Minute), ChallengeWindow: Duration(time.Minute)},
 		Log:     LogConfig{Level: "info", Format: "text"},
 	}
 	if dev {
@@ -179,6 +192,9 @@ func (c *Config) Validate() error {
 	}
 	if a := c.Provide.PayoutAddress; a != "" && !ethAddrRE.MatchString(a) {
 		return fmt.Errorf("%w: provide.payout_address %q is not a 0x-prefixed 20-byte hex address", ErrConfig, a)
+	}
+	if c.Market.ResultMargin < 0 || c.Market.ChallengeWindow < 0 {
+		return fmt.Errorf("%w: market.result_margin and market.challenge_window must not be negative", ErrConfig)
 	}
 	if a := c.Chain.Contract; a != "" && !ethAddrRE.MatchString(a) {
 		return fmt.Errorf("%w: chain.contract %q is not a 0x-prefixed 20-byte hex address", ErrConfig, a)
@@ -590,6 +606,14 @@ storage:
 chain:
   rpc: {{printf "%q" .Chain.RPC}}
   contract: {{printf "%q" .Chain.Contract}}
+
+# Escrow deals of jobs this node buys.
+market:
+  # Added to a job's timeout to make the deal deadline; a provider silent
+  # past it is refunded.
+  result_margin: {{printf "%s" .Market.ResultMargin.Std}}
+  # How long a submitted result can be disputed before the provider claims.
+  challenge_window: {{printf "%s" .Market.ChallengeWindow.Std}}
 
 log:
   # debug, info, warn or error

@@ -74,7 +74,10 @@ func (n *Node) startMarket(ctx context.Context) error {
 	cl, err := market.NewClient(market.ClientDeps{
 		Net: hn, Seal: seal, Content: content, Settle: n.chain.c, Ledger: n.ledger,
 		Book: book, Logger: log, Metrics: metrics,
-	}, market.ClientConfig{})
+	}, market.ClientConfig{
+		ResultMargin:    n.cfg.Market.ResultMargin.Std(),
+		ChallengeWindow: n.cfg.Market.ChallengeWindow.Std(),
+	})
 	if err != nil {
 		return fmt.Errorf("market client: %w", err)
 	}
