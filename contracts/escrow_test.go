@@ -260,25 +260,37 @@ func TestRevertAfterGoodEstimate(t *testing.T) {
 	p := e.deal(milli(1), nil, nil, false)
 	e.open(p, nil)
 	e.advance(601 * time.Second)
-	pending := make(chan string, 4)
-	sub, err := e.chain.Client().Client().EthSubscribe(e.ctx, pending, "newPendingTransactions")
+	ec := e.chain.Client()
+	start, err := ec.PendingNonceAt(e.ctx, e.client.Address())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sub.Unsubscribe()
 	e.chain.SetAutomine(false)
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() { _, err := e.client.Refund(e.ctx, p); errs <- err }()
 	}
-	for range 2 {
+	// Wait until both are in the pool. The pool's pending nonce counts them
+	// whichever order they arrive in (a pending-transactions subscription
+	// can miss the one that arrives with the higher nonce first).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		select {
-		case <-pending:
-		case err := <-sub.Err():
-			t.Fatal(err)
 		case err := <-errs:
 			t.Fatalf("a refund returned before mining: %v", err)
+		default:
 		}
+		n, err := ec.PendingNonceAt(e.ctx, e.client.Address())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n >= start+2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s the pool holds %d of the 2 refunds", n-start)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	e.chain.SetAutomine(true)
 	e.chain.Commit()
