@@ -145,7 +145,7 @@ func buildModule(t *testing.T) []byte {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go not found to build the module (run `make examples`)")
+		t.Fatalf("go is needed to build the module: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "markdown.wasm")
 	cmd := exec.Command(goBin, "build", "-trimpath", "-o", out, ".")
