@@ -241,8 +241,7 @@ func (c *Chain) automine(ctx context.Context) {
 		case <-wake:
 		case <-tick.C:
 		}
-		for i := 0; i < 16 && !c.paused.Load() && c.pending() > 0; i++ {
-			c.Commit()
+		for i := 0; i < 16 && c.commitIfLive(); i++ {
 		}
 	}
 }
@@ -258,7 +257,25 @@ func (c *Chain) pending() int {
 // SetAutomine pauses (false) or resumes (true) sealing a block per
 // transaction, so a test can put several transactions into one block. It
 // has no effect with a BlockTime.
-func (c *Chain) SetAutomine(on bool) { c.paused.Store(!on) }
+// Once it returns false, no automatic block is being sealed and none will be.
+func (c *Chain) SetAutomine(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.paused.Store(!on)
+}
+
+// commitIfLive seals a block when automine is on and transactions are
+// pending, deciding under the same lock SetAutomine takes (a pause cannot
+// slip between the check and the seal). It reports whether it sealed one.
+func (c *Chain) commitIfLive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused.Load() || c.pending() == 0 {
+		return false
+	}
+	c.beacon.Commit()
+	return true
+}
 
 // Pending is the number of executable transactions in the pool.
 func (c *Chain) Pending() int { return c.pending() }
