@@ -82,8 +82,9 @@ step "wordfreq in 1 MiB of memory (a Go program needs more)" \
   exec --memory 1MiB --stdin "$text" "$ex/wordfreq.wasm"
 step "sha256 may read at most 1 MiB of stdin" \
   exec --max-stdin 1MiB --stdin "$work/8MiB.bin" "$ex/sha256.wasm"
-step "sha256 of 8 MiB with a 50 ms deadline" \
-  exec --timeout 50ms --stdin "$work/8MiB.bin" "$ex/sha256.wasm"
+head -c $((64 << 20)) /dev/zero > "$work/64MiB.bin"
+step "sha256 of 64 MiB with a 10 ms deadline" \
+  exec --timeout 10ms --stdin "$work/64MiB.bin" "$ex/sha256.wasm"
 
 echo
 echo "Done. Try: $bin exec --help"

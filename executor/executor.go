@@ -67,6 +67,11 @@ type Spec struct {
 	// "" makes a fresh temp dir; either way Result.OutDir names it and the
 	// caller owns (and removes) it.
 	OutDir string
+	// NoOut runs without a /out directory: none is made (or removed), the
+	// guest sees no /out and Result.OutDir is "". For guests that answer
+	// on stdout, such as a CGI function behind the trigger gateway: it
+	// saves a mkdir and a recursive remove per run. OutDir must be "".
+	NoOut bool
 	// Limits bound the run; zero fields take the executor's defaults.
 	Limits Limits
 	// Deterministic gives the guest a fixed clock (starting 2024-01-01,
@@ -141,6 +146,7 @@ type Executor struct {
 	fallbackErr  error
 	cache        wazero.CompilationCache
 	inst         *instCache // instrumented modules on disk; nil without a cache dir
+	cacheDir     string     // WithCacheDir's dir, "" without one
 	rc           wazero.RuntimeConfig
 	wasi         map[string]api.FunctionDefinition
 	limits       Limits
@@ -342,7 +348,7 @@ func New(opts ...Option) (*Executor, error) {
 		if err != nil {
 			return nil, &HostError{Op: "cache dir", Err: err}
 		}
-		e.cache, e.inst = cache, inst
+		e.cache, e.inst, e.cacheDir = cache, inst, c.cacheDir
 		rc = rc.WithCompilationCache(cache)
 	}
 	e.rc = rc
@@ -578,8 +584,13 @@ func (e *Executor) compile(h Hash, module []byte) (_ wazero.CompiledModule, inst
 	var ierr error
 	stored := false
 	if e.inst != nil {
-		ins = e.inst.get(h)
+		var damaged error
+		ins, damaged = e.inst.get(h)
 		stored = ins != nil
+		if damaged != nil {
+			e.log.Warn("stored instrumented module damaged; removed it and instrumenting again",
+				"module", h.String(), "err", damaged)
+		}
 	}
 	for attempt := 0; ; attempt++ {
 		if ins == nil {
@@ -587,7 +598,7 @@ func (e *Executor) compile(h Hash, module []byte) (_ wazero.CompiledModule, inst
 			ins, ierr = interrupt.Instrument(module)
 		}
 		if ierr == nil {
-			cm, ierr = e.rt.CompileModule(context.Background(), ins)
+			cm, ierr = e.compileCached(e.rt, ins, false)
 			if ierr == nil {
 				ierr = checkInstrumented(cm)
 				if ierr != nil {
@@ -598,7 +609,8 @@ func (e *Executor) compile(h Hash, module []byte) (_ wazero.CompiledModule, inst
 		if ierr != nil && stored && attempt == 0 && !e.isClosed() {
 			// A stored copy wazero refuses (it cannot be one Instrument
 			// made from this module): forget it and instrument afresh.
-			e.log.Debug("stored instrumented module refused; instrumenting again", "err", ierr)
+			e.log.Warn("stored instrumented module refused; removed it and instrumenting again",
+				"module", h.String(), "err", ierr)
 			_ = os.Remove(e.inst.path(h))
 			ins, ierr, stored = nil, nil, false
 			continue
@@ -625,7 +637,7 @@ func (e *Executor) compile(h Hash, module []byte) (_ wazero.CompiledModule, inst
 			}
 			return nil, false, nil, ferr
 		}
-		if cm, err = rt.CompileModule(context.Background(), module); err != nil {
+		if cm, err = e.compileCached(rt, module, true); err != nil {
 			if e.isClosed() {
 				return nil, false, nil, ErrClosed
 			}
@@ -667,6 +679,21 @@ func (e *Executor) compile(h Hash, module []byte) (_ wazero.CompiledModule, inst
 		return nil, false, nil, &InvalidModuleError{Reason: "_start must take and return nothing"}
 	}
 	return cm, instrumented, info, nil
+}
+
+// compileCached is rt.CompileModule, plus one retry when it failed because
+// of a damaged entry in wazero's disk cache: wazero v1.12 keeps returning
+// the error while the file is there, so the entry is removed
+// (removeWazeroEntry), one line logged, and the module compiled afresh.
+// ensureTermination says whether rt has WithCloseOnContextDone (part of
+// wazero's cache key).
+func (e *Executor) compileCached(rt wazero.Runtime, wasm []byte, ensureTermination bool) (wazero.CompiledModule, error) {
+	cm, err := rt.CompileModule(context.Background(), wasm)
+	if err != nil && e.cacheDir != "" && !e.isClosed() && removeWazeroEntry(e.cacheDir, wasm, ensureTermination) {
+		e.log.Warn("compilation cache entry unreadable; removed it and compiling again", "err", err)
+		cm, err = rt.CompileModule(context.Background(), wasm)
+	}
+	return cm, err
 }
 
 // checkInstrumented checks what the validator could not: the function the
@@ -772,8 +799,14 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (res *Result, err error) 
 }
 
 func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (*Result, error) {
-	outDir, madeOut, err := prepareOut(spec.OutDir)
-	if err != nil {
+	var outDir string
+	var madeOut bool
+	var err error
+	if spec.NoOut {
+		if spec.OutDir != "" {
+			return nil, &HostError{Op: "out dir", Err: errors.New("Spec.NoOut with an OutDir")}
+		}
+	} else if outDir, madeOut, err = prepareOut(spec.OutDir); err != nil {
 		return nil, err
 	}
 	keepOut := false
@@ -830,11 +863,14 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 		}
 		fsc = fsc.WithSysFSMount(g, path.Clean(m.GuestPath)).(sysfs.FSConfig)
 	}
-	g, err := guardfs.New(outDir, false)
-	if err != nil {
-		return nil, &HostError{Op: "mount /out", Err: err}
+	if outDir != "" {
+		g, err := guardfs.New(outDir, false)
+		if err != nil {
+			return nil, &HostError{Op: "mount /out", Err: err}
+		}
+		fsc = fsc.WithSysFSMount(g, "/out").(sysfs.FSConfig)
 	}
-	cfg = cfg.WithFSConfig(fsc.WithSysFSMount(g, "/out"))
+	cfg = cfg.WithFSConfig(fsc.(wazero.FSConfig))
 
 	runCtx = experimental.WithMemoryAllocator(runCtx, mem)
 	t0 := time.Now()
@@ -858,11 +894,13 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 		OutDir: outDir,
 		Usage:  Usage{Wall: wall, PeakMemory: mem.peak.Load(), OutputBytes: out.n},
 	}
-	files, lerr := listFiles(outDir)
-	if lerr != nil {
-		return nil, &HostError{Op: "list /out", Err: lerr}
+	if outDir != "" {
+		files, lerr := listFiles(outDir)
+		if lerr != nil {
+			return nil, &HostError{Op: "list /out", Err: lerr}
+		}
+		res.OutFiles = files
 	}
-	res.OutFiles = files
 	keepOut = true
 
 	var exitErr *sys.ExitError

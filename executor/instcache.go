@@ -56,17 +56,18 @@ func newInstCache(cacheDir string) (*instCache, error) {
 func (c *instCache) path(h Hash) string { return filepath.Join(c.dir, h.String()+".wasm") }
 
 // get returns the instrumented form of the module with hash h, or nil when
-// there is none or it is damaged (then the file is removed).
-func (c *instCache) get(h Hash) []byte {
+// there is none or it is damaged; then the file is removed and damaged says
+// why (for the one log line).
+func (c *instCache) get(h Hash) (ins []byte, damaged error) {
 	b, err := os.ReadFile(c.path(h))
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	if len(b) < 4 || binary.LittleEndian.Uint32(b) != crc32.Checksum(b[4:], castagnoli) {
 		_ = os.Remove(c.path(h))
-		return nil
+		return nil, fmt.Errorf("%s: checksum mismatch (%d bytes)", c.path(h), len(b))
 	}
-	return b[4:]
+	return b[4:], nil
 }
 
 // put stores ins as the instrumented form of the module with hash h. It is

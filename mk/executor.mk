@@ -7,7 +7,9 @@
 #                            needs neither tool
 #   make bench-executor      the issue-2 benchmarks (docs/benchmarks/executor.md),
 #                            $(EXECUTOR_BENCHCOUNT) times each: report medians;
-#                            needs gcc (native sha256) and Go (wasip1 build)
+#                            needs gcc (native sha256) and Go (wasip1 build);
+#                            on a shared machine compare the cpu-ns/op and
+#                            compile-cpu-ns/op columns, not ns/op
 #   make fuzz-executor       FuzzRun for $(EXECUTOR_FUZZTIME)
 #
 # .ci/install-wasm-tools.sh installs clang, lld, wasi-libc and wabt from Debian
