@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cloudless-network/cloudless/executor"
+	"github.com/cloudless-network/cloudless/ledger"
 	"github.com/cloudless-network/cloudless/storage"
 	"github.com/cloudless-network/cloudless/trigger"
 )
@@ -29,12 +30,19 @@ func TestAPIFunctions(t *testing.T) {
 	}
 	t.Cleanup(func() { ex.Close(ctx) })
 	content := triggerContent{st}
-	svc, err := trigger.NewService(trigger.ServiceOptions{Dir: t.TempDir(), Local: trigger.NewLocalInvoker(ex, content), Files: content})
+	led, err := ledger.Open(filepath.Join(t.TempDir(), ledger.FileName), &ledger.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { led.Close() })
+	const self = "12D3KooWHHzSeKaY8xuZVzkLbKFfvNgPPeKhFBGrMbNzbm5akpqu"
+	svc, err := trigger.NewService(trigger.ServiceOptions{Dir: t.TempDir(), Local: trigger.NewLocalInvoker(ex, content), Files: content,
+		Jobs: led, Self: self})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	c := newTestAPI(t, Services{Functions: &functionService{s: svc, gateway: "http://127.0.0.1:1"}}, APIOptions{})
+	c := newTestAPI(t, Services{Functions: &functionService{s: svc, gateway: "http://127.0.0.1:1"}, Jobs: ledgerJobs{led}}, APIOptions{})
 
 	l, err := c.Functions(ctx)
 	if err != nil || len(l.Functions) != 0 || l.Gateway != "http://127.0.0.1:1" {
@@ -99,6 +107,19 @@ func TestAPIFunctions(t *testing.T) {
 	}
 	if l, _ := c.Functions(ctx); l.Functions[0].Invocations != 1 || l.Functions[0].Last == nil {
 		t.Fatalf("list after a run %+v", l.Functions[0])
+	}
+	// ... and in the job list, as a job of price 0 run by this node
+	// (`cloudless job list`; the logs call above flushed the writer).
+	jobs, err := c.Jobs(ctx)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("jobs %+v %v", jobs, err)
+	}
+	if j := jobs[0]; j.ID != out.JobID || j.Role != "client" || j.State != "accepted" || j.Pay != ledger.PayLocal || j.Price != "0" ||
+		j.Provider != self || j.Module != mod {
+		t.Fatalf("job %+v", j)
+	}
+	if j, err := c.Job(ctx, out.JobID); err != nil || j.ID != out.JobID {
+		t.Fatalf("job %s: %+v %v", out.JobID, j, err)
 	}
 	if err := c.Do(ctx, "GET", "/v1/functions/hi/logs?n=-1", nil, nil); apiStatus(t, err) != http.StatusBadRequest {
 		t.Fatalf("n=-1: %v", err)

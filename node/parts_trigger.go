@@ -37,6 +37,10 @@ func (n *Node) startFunctions(ctx context.Context) error {
 	}
 	if n.p2p != nil {
 		opts.Bus = trigger.NewP2PBus(n.p2p)
+		opts.Self = n.p2p.Host().ID().String()
+	}
+	if n.ledger != nil {
+		opts.Jobs = n.ledger // local invocations are jobs too (`cloudless job list`)
 	}
 	svc, err := trigger.NewService(opts)
 	if err != nil {

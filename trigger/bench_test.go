@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/cloudless-network/cloudless/executor"
+	"github.com/cloudless-network/cloudless/market"
+	"github.com/cloudless-network/cloudless/market/wire"
 )
 
 // The gateway benchmarks answer the same bytes ("hello, world\n" as
@@ -27,7 +31,10 @@ import (
 const helloBody = "hello, world\n"
 
 // latencies runs n requests to url and reports p50, p99 and req/s.
-func latencies(b *testing.B, url string) {
+func latencies(b *testing.B, url string) { latenciesOf(b, url, helloBody) }
+
+// latenciesOf is latencies for a function answering want.
+func latenciesOf(b *testing.B, url, want string) {
 	b.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	get := func() {
@@ -37,7 +44,7 @@ func latencies(b *testing.B, url string) {
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if err != nil || resp.StatusCode != 200 || string(body) != helloBody {
+		if err != nil || resp.StatusCode != 200 || string(body) != want {
 			b.Fatalf("%d %q %v", resp.StatusCode, body, err)
 		}
 	}
@@ -81,6 +88,39 @@ func BenchmarkGatewayBare(b *testing.B) {
 func BenchmarkGatewayLocal(b *testing.B) {
 	env := newLocalEnv(b, GatewayOptions{})
 	latencies(b, env.url+"/echo?hello")
+}
+
+// BenchmarkGatewayLocalMarkdown is the local path with a representative
+// Go function (build/examples/markdown.wasm, 3 MB, wasip1): its runtime's
+// start, not the gateway, is most of each request.
+//
+//	go test -run '^$' -bench 'BenchmarkGatewayLocalMarkdown$' -benchtime 200x ./trigger/
+func BenchmarkGatewayLocalMarkdown(b *testing.B) {
+	mod, err := os.ReadFile(filepath.Join("..", "build", "examples", "markdown.wasm"))
+	if err != nil {
+		b.Skip("build/examples/markdown.wasm not built (make examples)")
+	}
+	store := openStore(b)
+	c, err := store.AddBytes(context.Background(), mod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ex, err := executor.New(executor.WithMaxConcurrent(4), executor.WithLogger(quietLogger()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ex.Close(context.Background())
+	fn := localFn("md", c, "/md", 30*time.Second, 1<<20)
+	fn.Resources.Memory = 128 << 20
+	gw := NewGateway(newTestDispatcher(NewLocalInvoker(ex, store), fn), GatewayOptions{Logger: quietLogger()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, err := gw.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close()
+	latenciesOf(b, "http://"+addr+"/md?text=hi", "<p>hi</p>\n")
 }
 
 func BenchmarkGatewayMarket(b *testing.B) {
@@ -202,4 +242,69 @@ func variant(b *testing.B, mod []byte) []byte {
 	out := append([]byte(nil), mod...)
 	out = append(out, 0, byte(len(payload)))
 	return append(out, payload...)
+}
+
+// BenchmarkMarketPhases breaks a warm market invocation (the gateway
+// benchmark's echo.wasm, channel voucher, warm provider) into the phases
+// the market client's job events mark, to show where the time over the
+// local path goes. Medians over b.N jobs:
+//
+//	submit   Submit: spec checks, the job written to the ledger
+//	award    Submit returned -> awarded (the warm provider's bid, the
+//	         voucher signed and written, the award sent and checked; the
+//	         paying event in between often comes before Events subscribes)
+//	run      awarded -> verifying (provider runs, stores, sends the result)
+//	accept   verifying -> paid (output checked, job written as paid)
+//	wake     paid -> Wait returned
+//
+//	go test -run '^$' -bench 'BenchmarkMarketPhases$' -benchtime 30x ./trigger/
+func BenchmarkMarketPhases(b *testing.B) {
+	e := newMarketEnv(b)
+	inv := NewMarketInvoker(e.cl.client, e.cl.store, WithMarketLogger(quietLogger())).(*marketInvoker)
+	fn := marketFn("echo", e.cl.store.publish(b, "echo"), "/echo", 5*time.Second, 1<<20)
+	ctx := context.Background()
+	in := Invocation{Trigger: KindHTTP, Env: map[string]string{"REQUEST_METHOD": "GET", "QUERY_STRING": "hello"}}
+	for range 2 { // warm: channel open, provider remembered, module compiled
+		if _, err := inv.Invoke(ctx, fn, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	warm, _ := WarmProvider(inv, fn.Module)
+	names := []string{"submit", "award", "run", "accept", "wake", "total"}
+	phases := make([][]time.Duration, len(names))
+	for b.Loop() {
+		spec, err := inv.spec(ctx, fn, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		id, err := e.cl.client.Submit(ctx, spec, market.RunOptions{PayMode: wire.PayChannel, Providers: []peer.ID{warm}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		evs, stop := e.cl.client.Events(id)
+		if _, err := e.cl.client.Wait(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+		t6 := time.Now()
+		stop()
+		at := map[market.State]time.Time{}
+		for ev := range evs {
+			if _, ok := at[ev.State]; !ok {
+				at[ev.State] = ev.Time
+			}
+		}
+		t3, t4, t5 := at[market.StateAwarded], at[market.StateVerifying], at[market.StatePaid]
+		if t3.IsZero() || t4.IsZero() || t5.IsZero() {
+			b.Fatalf("missing events: %v", at)
+		}
+		for i, d := range []time.Duration{t1.Sub(t0), t3.Sub(t1), t4.Sub(t3), t5.Sub(t4), t6.Sub(t5), t6.Sub(t0)} {
+			phases[i] = append(phases[i], d)
+		}
+	}
+	for i, ds := range phases {
+		slices.Sort(ds)
+		b.ReportMetric(float64(ds[len(ds)/2].Microseconds())/1000, names[i]+"-ms")
+	}
 }

@@ -184,6 +184,7 @@ func (g *Gateway) fail(w http.ResponseWriter, code int, format string, args ...a
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(msg)+1))
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, msg+"\n")
 }
@@ -254,48 +255,42 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout+g.opts.Margin)
 	defer cancel()
-	inv := Invocation{Trigger: KindHTTP, Detail: r.Method + " " + r.URL.Path, Env: CGIEnv(r, route, g.opts.ServerAddr), Stdin: body}
+	inv := Invocation{Trigger: KindHTTP, Detail: r.Method + " " + r.URL.Path, Env: CGIEnv(r, route, g.opts.ServerAddr), Stdin: body,
+		StdoutOnly: true}
 	if r.ContentLength < 0 {
 		inv.Env["CONTENT_LENGTH"] = strconv.Itoa(len(body))
 	}
 
-	// Invoke in its own goroutine so that a dispatcher that does not honor
-	// ctx still cannot hold the caller past the deadline.
-	type result struct {
-		out *Output
-		err error
+	// Invoke runs on this goroutine: no hand-off to another one and back.
+	// A watchdog armed on ctx (context.AfterFunc starts no goroutine
+	// before ctx ends) answers 504 itself when the deadline passes first,
+	// so a dispatcher that does not honour ctx still cannot hold the
+	// caller: the 504 goes out complete (Content-Length, flushed,
+	// Connection: close) while Invoke is still running.
+	wd := &watchdog{}
+	stop := context.AfterFunc(ctx, func() { g.deadline(w, r, fn, timeout, wd) })
+	out, err := g.d.Invoke(ctx, fn, inv)
+	if !stop() && wd.finish() {
+		return // the watchdog answered (or the caller left)
 	}
-	ch := make(chan result, 1)
-	go func() {
-		out, err := g.d.Invoke(ctx, fn, inv)
-		ch <- result{out, err}
-	}()
-	var res result
-	select {
-	case res = <-ch:
-	case <-ctx.Done():
-		select {
-		case res = <-ch: // finished at the deadline: use what it produced
-		default:
-			res.err = ctx.Err()
-		}
+	if err == nil && out == nil {
+		err = errors.New("the dispatcher returned no output")
 	}
-	if res.err == nil && res.out == nil {
-		res.err = errors.New("the dispatcher returned no output")
-	}
-	if res.err != nil {
+	if err != nil {
 		if r.Context().Err() != nil {
 			if sr, ok := w.(*statusRecorder); ok {
 				sr.code = 499 // the caller went away; nothing to answer (nginx's code, for the metrics)
 			}
 			return
 		}
-		code, msg := errStatus(fn, timeout, res.err)
-		g.log.Debug("invocation failed", "function", fn.Name, "code", code, "err", res.err)
+		code, msg := errStatus(fn, timeout, err)
+		g.log.Debug("invocation failed", "function", fn.Name, "code", code, "err", err)
+		if out != nil {
+			g.setJobHeaders(w.Header(), out) // a failed invocation is a job too
+		}
 		g.fail(w, code, "%s", msg)
 		return
 	}
-	out := res.out
 	g.setJobHeaders(w.Header(), out)
 	status, header, respBody, err := ParseCGIResponse(out.Stdout)
 	if err != nil {
@@ -321,6 +316,47 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
 		_, _ = w.Write(respBody)
 	}
+}
+
+// watchdog decides who answers a request: the handler once Invoke
+// returned, or Gateway.deadline when ctx ended first. Whoever comes second
+// leaves the ResponseWriter alone, so it is never used by two goroutines.
+type watchdog struct {
+	mu       sync.Mutex
+	done     bool // the handler has its result and answers
+	answered bool // the watchdog answered (or the caller left)
+}
+
+// finish is called by the handler when the watchdog may have run: it
+// reports whether the watchdog answered; if not, it keeps it from doing so.
+func (wd *watchdog) finish() bool {
+	wd.mu.Lock()
+	defer wd.mu.Unlock()
+	wd.done = true
+	return wd.answered
+}
+
+// deadline runs when the request's ctx ends before Invoke returned: it
+// answers 504 (or nothing, when the caller left) unless the handler
+// already has its result.
+func (g *Gateway) deadline(w http.ResponseWriter, r *http.Request, fn *Function, timeout time.Duration, wd *watchdog) {
+	wd.mu.Lock()
+	defer wd.mu.Unlock()
+	if wd.done {
+		return
+	}
+	wd.answered = true
+	if r.Context().Err() != nil {
+		if sr, ok := w.(*statusRecorder); ok {
+			sr.code = 499
+		}
+		return
+	}
+	g.log.Debug("invocation past its deadline; answering 504 while it winds down", "function", fn.Name)
+	w.Header().Set("Connection", "close")
+	code, msg := errStatus(fn, timeout, context.DeadlineExceeded)
+	g.fail(w, code, "%s", msg)
+	_ = http.NewResponseController(w).Flush()
 }
 
 func (g *Gateway) setJobHeaders(h http.Header, out *Output) {
@@ -414,3 +450,6 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -123,4 +123,6 @@ func TestGatewayMarket(t *testing.T) {
 	if p, _ := WarmProvider(inv, echo); p != provID {
 		t.Errorf("warm provider after fallback %s", p)
 	}
+
+	checkAbandon(t, e, inv)
 }

@@ -114,9 +114,20 @@ func (l *localInvoker) touch(c string) {
 	}
 }
 
+// Invoke runs inv. When it did not run to an exit code it returns the
+// error with a partial Output (job ID, provider, exit code -1, duration):
+// the invocation is still a job, recorded as failed.
 func (l *localInvoker) Invoke(ctx context.Context, fn *Function, inv Invocation) (*Output, error) {
 	start := time.Now()
 	id := wire.NewJobID()
+	out, err := l.invoke(ctx, fn, inv, id, start)
+	if err != nil {
+		return &Output{JobID: id.String(), Provider: LocalProvider, ExitCode: -1, Duration: time.Since(start)}, err
+	}
+	return out, nil
+}
+
+func (l *localInvoker) invoke(ctx context.Context, fn *Function, inv Invocation, id wire.JobID, start time.Time) (*Output, error) {
 	mod, err := l.module(ctx, fn.Module)
 	if err != nil {
 		return nil, err
@@ -127,6 +138,7 @@ func (l *localInvoker) Invoke(ctx context.Context, fn *Function, inv Invocation)
 		Env:           mergeEnv(fn.Env, inv.Env),
 		Deterministic: fn.Deterministic,
 		Seed:          id[:],
+		NoOut:         inv.StdoutOnly,
 		Limits: executor.Limits{Memory: uint64(fn.Resources.Memory), Timeout: fn.Resources.Timeout.D(),
 			MaxOutput: int64(fn.Resources.MaxOutput)},
 	}

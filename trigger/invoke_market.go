@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,10 @@ import (
 type MarketClient interface {
 	Submit(ctx context.Context, spec wire.JobSpec, opts market.RunOptions) (wire.JobID, error)
 	Wait(ctx context.Context, id wire.JobID) (*market.Outcome, error)
+	// Cancel and Job stop a job the caller gave up on and tell what it
+	// had committed by then (see marketInvoker.abandon).
+	Cancel(ctx context.Context, id wire.JobID) error
+	Job(id wire.JobID) (*market.Job, error)
 }
 
 var _ MarketClient = (*market.Client)(nil)
@@ -59,6 +64,10 @@ type marketInvoker struct {
 // market client falls back to the offer topic in the same job; when it
 // fails after bidding (no result, refused award), the invocation is retried
 // once on the open market if the deadline allows.
+//
+// When ctx ends first (the gateway answered 504), the job is cancelled;
+// if it was already awarded, and so paid for, the error says so and a
+// partial Output carries the job, the provider and the price (abandon).
 //
 // Errors (one line): ErrDeadline and ErrStopped when the provider's
 // sandbox stopped the function, ErrNoProvider when no provider bid or
@@ -130,18 +139,24 @@ func (m *marketInvoker) Invoke(ctx context.Context, fn *Function, inv Invocation
 	if isWarm {
 		opts.Providers = []peer.ID{warm}
 	}
-	out, err := m.run(ctx, spec, opts)
+	out, id, err := m.run(ctx, spec, opts)
 	if err != nil && isWarm && retryable(err) && ctx.Err() == nil {
 		m.log.Info("warm provider failed; asking the open market", "function", fn.Name, "provider", warm, "err", err)
 		m.forget(fn.Module, warm)
 		opts.Providers = nil
-		out, err = m.run(ctx, spec, opts)
+		out, id, err = m.run(ctx, spec, opts)
 	}
 	if err != nil {
 		if retryable(err) {
 			m.forget(fn.Module, warm)
 		}
-		return nil, marketErr(fn, err)
+		err = marketErr(fn, err)
+		if ctx.Err() != nil && id != (wire.JobID{}) {
+			// The caller gave up (the gateway answered 504): the job must
+			// not run on and be paid unnoticed.
+			return m.abandon(fn, id, err, start)
+		}
+		return nil, err
 	}
 	o := &Output{ExitCode: out.ExitCode, Stdout: out.Stdout, Stderr: out.Stderr, ResultCID: out.Job.ResultCID,
 		JobID: out.Job.ID.String(), Price: out.Job.Paid, Duration: time.Since(start)}
@@ -158,12 +173,59 @@ func (m *marketInvoker) Invoke(ctx context.Context, fn *Function, inv Invocation
 	return o, nil
 }
 
-func (m *marketInvoker) run(ctx context.Context, spec wire.JobSpec, opts market.RunOptions) (*market.Outcome, error) {
+func (m *marketInvoker) run(ctx context.Context, spec wire.JobSpec, opts market.RunOptions) (*market.Outcome, wire.JobID, error) {
 	id, err := m.c.Submit(ctx, spec, opts)
 	if err != nil {
-		return nil, err
+		return nil, id, err
 	}
-	return m.c.Wait(ctx, id)
+	out, err := m.c.Wait(ctx, id)
+	return out, id, err
+}
+
+// abandonWait bounds how long abandon waits for a cancelled job to wind
+// down (the market stops a job's waits at once when it is cancelled).
+const abandonWait = 10 * time.Second
+
+// abandon handles a job whose caller gave up (ctx ended, the gateway
+// answered 504). It cancels the job; before the award that ends it and
+// nothing is paid. After the award the payment is already promised (the
+// channel voucher went out with the award, or the escrow deal is open):
+// the provider runs the job and is paid when it delivers, unless its
+// sandbox stops it (then the price is credited back). abandon cannot undo
+// that, so it says so: the error names the job, the provider and the
+// amount, and the partial Output carries them so the Service records the
+// job in the function's log and counts the amount against the daily cap.
+func (m *marketInvoker) abandon(fn *Function, id wire.JobID, cause error, start time.Time) (*Output, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), abandonWait)
+	defer cancel()
+	if err := m.c.Cancel(ctx, id); err != nil && !errors.Is(err, market.ErrNotFound) {
+		m.log.Warn("cancel abandoned job", "function", fn.Name, "job", id, "err", err)
+	}
+	_, _ = m.c.Wait(ctx, id) // until it has wound down: its record is then final
+	o := &Output{JobID: id.String(), ExitCode: -1, Duration: time.Since(start)}
+	j, err := m.c.Job(id)
+	if err != nil {
+		return o, fmt.Errorf("%w; job %s: %v", cause, id, err)
+	}
+	committed := new(big.Int)
+	for _, a := range j.Assigned {
+		if a.Price == nil || a.Credited || a.State == market.StateRefunded || a.State == market.StateCancelled {
+			continue
+		}
+		if a.Cumulative != nil || a.DealOpen {
+			committed.Add(committed, a.Price)
+			o.Provider = a.Provider.String()
+		}
+	}
+	if committed.Sign() == 0 {
+		m.log.Debug("abandoned job cancelled before its award", "function", fn.Name, "job", id)
+		return o, fmt.Errorf("%w; job %s cancelled, nothing paid", cause, id)
+	}
+	o.Price = committed
+	m.log.Warn("abandoned job was already paid for; it runs on", "function", fn.Name, "job", id, "provider", o.Provider,
+		"price_wei", committed)
+	return o, fmt.Errorf("%w; job %s was already awarded to %s for %s and could not be cancelled: it is paid when it delivers",
+		cause, id, o.Provider, formatEther(committed))
 }
 
 func (m *marketInvoker) forget(module string, p peer.ID) {

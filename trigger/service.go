@@ -68,6 +68,12 @@ type ServiceOptions struct {
 	// TopicConcurrency bounds the invocations one topic trigger runs at
 	// once (DefaultTopicConcurrency when 0); further messages wait.
 	TopicConcurrency int
+	// Jobs records every local invocation as a job (price 0, pay mode
+	// ledger.PayLocal), written behind the call with its log record; nil
+	// records none. Self is this node's peer ID, the provider of those
+	// jobs ("" shows LocalProvider).
+	Jobs JobBook
+	Self string
 }
 
 // Record is one invocation in a function's log.
@@ -764,7 +770,7 @@ func (s *Service) Invoke(ctx context.Context, fn *Function, inv Invocation) (*Ou
 			}
 			err := fmt.Errorf("%w: %s): raise price.daily or wait until 00:00 UTC", ErrOverBudget, msg)
 			rec.Error = err.Error()
-			s.record(fn.Name, rec, nil)
+			s.record(fn.Name, rec, nil, nil)
 			s.m.invocations.WithLabelValues(inv.Trigger, "over_budget").Inc()
 			return nil, err
 		}
@@ -819,7 +825,11 @@ func (s *Service) Invoke(ctx context.Context, fn *Function, inv Invocation) (*Ou
 		f, _ := paid.Float64()
 		s.m.spent.Add(f)
 	}
-	s.record(fn.Name, rec, spendRec)
+	var local *localRun
+	if fn.Local && out != nil && out.JobID != "" {
+		local = &localRun{fn: fn, trigger: inv.Trigger, detail: rec.Detail, out: out, err: rec.Error, started: start}
+	}
+	s.record(fn.Name, rec, spendRec, local)
 	return out, err
 }
 
@@ -829,6 +839,7 @@ type logEntry struct {
 	name  string
 	rec   []byte
 	spend []byte
+	local *localRun     // a local invocation, for the JobBook (nil: none)
 	done  chan struct{} // closed once committed (nil: nobody waits)
 }
 
@@ -840,12 +851,12 @@ const maxLogBatch = 256
 // spending is on disk before the caller learns the result; the others do
 // not (a local function's run is not held up by an fsync), and the writer
 // commits whatever has queued meanwhile in one transaction.
-func (s *Service) record(name string, rec Record, spend *spendRecord) {
+func (s *Service) record(name string, rec Record, spend *spendRecord, local *localRun) {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return
 	}
-	e := logEntry{name: name, rec: v}
+	e := logEntry{name: name, rec: v, local: local}
 	if spend != nil {
 		if e.spend, err = json.Marshal(spend); err != nil {
 			return
@@ -925,6 +936,7 @@ func (s *Service) commit(batch []logEntry) {
 	if err != nil && !errors.Is(err, bolt.ErrDatabaseNotOpen) {
 		s.log.Warn("invocation logs not saved", "records", len(batch), "err", err)
 	}
+	s.recordJobs(batch)
 	for _, e := range batch {
 		if e.done != nil {
 			close(e.done)

@@ -90,6 +90,11 @@ type Invocation struct {
 	StdinCID string
 	// Inputs are mounted read-only (watch: the new file's CID).
 	Inputs []wire.Input
+	// StdoutOnly says the caller uses only stdout (the gateway: a CGI
+	// function answers there), so a local run gets no /out directory
+	// (executor.Spec.NoOut: no temp dir made and removed per run). A
+	// market run ignores it: the provider's result is a directory anyway.
+	StdoutOnly bool
 }
 
 // Output is what one invocation produced.
