@@ -81,7 +81,8 @@
 // a cold compile, not 20× (docs/rationale/executor.md, "Why is a
 // new-process disk hit not 20× faster than a cold compile?"). A node keeps
 // compiled modules in memory: a repeated run costs one sha256 of the
-// module.
+// module, or a byte comparison when the caller names it by
+// Spec.ModuleHash (HashModule), as the gateway's local invoker does.
 //
 // # Errors
 //

@@ -54,6 +54,13 @@ type Mount struct {
 type Spec struct {
 	// Module is the WebAssembly binary (a WASI command exporting _start).
 	Module []byte
+	// ModuleHash, when not zero, is HashModule(Module), given by a caller
+	// that runs the same bytes often, to spare a sha256 of them per run. It
+	// is only a key: the bytes are hashed the first time (a claim that does
+	// not match them fails the run with ErrHost) and compared with the
+	// executor's copy of the compiled bytes on later runs, so a wrong hash
+	// never runs another module than Module.
+	ModuleHash Hash
 	// Args are the guest's arguments after argv[0]: the guest sees
 	// argv = ["module", Args...], like a shell runs a program by name.
 	Args []string
@@ -148,13 +155,18 @@ type Executor struct {
 	inst         *instCache // instrumented modules on disk; nil without a cache dir
 	cacheDir     string     // WithCacheDir's dir, "" without one
 	rc           wazero.RuntimeConfig
-	wasi         map[string]api.FunctionDefinition
-	limits       Limits
-	maxMem       uint64
-	maxCompd     int
-	log          *slog.Logger
-	metrics      tracer
-	sem          chan struct{}
+	// detCfg and sysCfg are the parts of every run's ModuleConfig that do
+	// not change (anonymous, no start functions; sysCfg adds the host
+	// clocks and crypto/rand), built once: each With* copies the config.
+	detCfg, sysCfg wazero.ModuleConfig
+	envs           envCache
+	wasi           map[string]api.FunctionDefinition
+	limits         Limits
+	maxMem         uint64
+	maxCompd       int
+	log            *slog.Logger
+	metrics        tracer
+	sem            chan struct{}
 
 	ctx    context.Context // cancelled by Close: stops running modules
 	cancel context.CancelFunc
@@ -183,8 +195,11 @@ type entry struct {
 	instrumented bool
 	info         *wasmbin.Info
 	err          error
-	refs         int
-	lastUse      uint64
+	// src is a private copy of the bytes compiled, kept once a run named
+	// the entry by Spec.ModuleHash (keepSource); guarded by Executor.mu.
+	src     []byte
+	refs    int
+	lastUse uint64
 }
 
 type config struct {
@@ -352,6 +367,10 @@ func New(opts ...Option) (*Executor, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	e.rc = rc
+	// Anonymous: a fresh instance per run, any number at once. No start
+	// functions: runInstrumented arms the stop global before guest code.
+	e.detCfg = wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	e.sysCfg = e.detCfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
 	var err error
 	e.rt, e.wasi, err = newRuntime(rc)
 	if err != nil {
@@ -784,12 +803,22 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (res *Result, err error) 
 		<-e.sem
 	}()
 
-	h := sha256.Sum256(spec.Module)
-	en, err := e.acquire(ctx, h, spec.Module)
+	h, keep, err := e.moduleHash(&spec)
+	if err != nil {
+		return nil, err
+	}
+	module := spec.Module
+	if keep != nil {
+		module = keep
+	}
+	en, err := e.acquire(ctx, h, module)
 	if err != nil {
 		return nil, err
 	}
 	defer e.release(h, en)
+	if keep != nil {
+		e.keepSource(en, keep)
+	}
 	if en.info.HasMemory && en.info.MinMemoryPages > lim.Memory/65536 { // no overflow on huge minimums
 		return nil, &LimitError{Kind: LimitMemory, Limit: lim.Memory,
 			Detail: "module declares a minimum of " + FormatSize(en.info.MinMemoryPages*65536)}
@@ -828,23 +857,20 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 	stderr := &stream{o: out, tee: spec.Stderr}
 	mem := &memory{limit: lim.Memory}
 
-	cfg := wazero.NewModuleConfig().
-		WithName(""). // anonymous: a fresh instance per run, any number at once
-		WithArgs(append([]string{"module"}, spec.Args...)...).
-		WithStdout(stdout).
-		WithStderr(stderr)
-	var in *stdin
-	if spec.Stdin != nil {
-		in = &stdin{r: spec.Stdin, limit: lim.MaxStdin, onExceed: func() { cancel(errStdinLimit) }}
-		cfg = cfg.WithStdin(in)
+	// The constant part comes from the executor (detCfg, sysCfg). Every
+	// With* copies the config with its map of environment keys, so an
+	// environment seen before comes from e.envs (base + environment, built
+	// once) and a new one is added last, after the per-run parts
+	// (docs/rationale/executor.md, "Why is only a whole environment
+	// cached?").
+	base := e.sysCfg
+	if spec.Deterministic {
+		base = e.detCfg
 	}
-	keys := make([]string, 0, len(spec.Env))
-	for k := range spec.Env {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		cfg = cfg.WithEnv(k, spec.Env[k])
+	cfg, keys := e.envs.config(base, spec.Deterministic, spec.Env)
+	cached := cfg != nil
+	if !cached {
+		cfg = base
 	}
 	if spec.Deterministic {
 		clk := &fakeClock{}
@@ -852,8 +878,14 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 			WithNanotime(clk.nanotime, sys.ClockResolution(1000)).
 			WithNanosleep(clk.nanosleep).
 			WithRandSource(seededRand(spec.Seed))
-	} else {
-		cfg = cfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
+	}
+	cfg = cfg.WithArgs(append([]string{"module"}, spec.Args...)...).
+		WithStdout(stdout).
+		WithStderr(stderr)
+	var in *stdin
+	if spec.Stdin != nil {
+		in = &stdin{r: spec.Stdin, limit: lim.MaxStdin, onExceed: func() { cancel(errStdinLimit) }}
+		cfg = cfg.WithStdin(in)
 	}
 	fsc := wazero.NewFSConfig().(sysfs.FSConfig)
 	for _, m := range spec.Mounts {
@@ -870,7 +902,12 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 		}
 		fsc = fsc.WithSysFSMount(g, "/out").(sysfs.FSConfig)
 	}
-	cfg = cfg.WithFSConfig(fsc.(wazero.FSConfig))
+	if len(spec.Mounts) > 0 || outDir != "" {
+		cfg = cfg.WithFSConfig(fsc.(wazero.FSConfig)) // none: no preopens, as with an empty one
+	}
+	if !cached {
+		cfg = withEnv(cfg, keys, spec.Env)
+	}
 
 	runCtx = experimental.WithMemoryAllocator(runCtx, mem)
 	t0 := time.Now()
@@ -947,9 +984,10 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 // start function the binary had, if any, and _start. Run classifies the
 // outcome by runCtx's cause, as for the fallback runtime.
 func (e *Executor) runInstrumented(runCtx context.Context, cm wazero.CompiledModule, cfg wazero.ModuleConfig) error {
-	// No start functions: the instance must exist, and the stop armed,
-	// before any guest code runs.
-	mod, err := e.rt.InstantiateModule(runCtx, cm, cfg.WithStartFunctions())
+	// No start functions (cfg derives from detCfg or sysCfg, which have
+	// none): the instance must exist, and the stop armed, before any guest
+	// code runs.
+	mod, err := e.rt.InstantiateModule(runCtx, cm, cfg)
 	if err != nil {
 		if mod != nil {
 			_ = mod.Close(context.Background())

@@ -59,9 +59,17 @@ type localInvoker struct {
 	content ModuleSource
 
 	mu    sync.Mutex
-	mods  map[string][]byte
+	mods  map[string]localModule
 	order []string
 	size  int
+}
+
+// localModule is a module's bytes and their executor.HashModule, computed
+// once when they are read: passed as Spec.ModuleHash, it spares the
+// executor a sha256 of the module per invocation.
+type localModule struct {
+	b []byte
+	h executor.Hash
 }
 
 // NewLocalInvoker runs invocations on the daemon's own executor (a
@@ -73,35 +81,36 @@ type localInvoker struct {
 // Errors (one line): ErrDeadline, ErrStopped (with the sandbox's reason),
 // or the store's error when the module cannot be read.
 func NewLocalInvoker(run Runner, content ModuleSource) Invoker {
-	return &localInvoker{run: run, content: content, mods: map[string][]byte{}}
+	return &localInvoker{run: run, content: content, mods: map[string]localModule{}}
 }
 
-func (l *localInvoker) module(ctx context.Context, c string) ([]byte, error) {
+func (l *localInvoker) module(ctx context.Context, c string) (localModule, error) {
 	l.mu.Lock()
-	if b, ok := l.mods[c]; ok {
+	if m, ok := l.mods[c]; ok {
 		l.touch(c)
 		l.mu.Unlock()
-		return b, nil
+		return m, nil
 	}
 	l.mu.Unlock()
 	b, err := l.content.Cat(ctx, c, maxLocalModule)
 	if err != nil {
-		return nil, fmt.Errorf("read module %s: %w", c, err)
+		return localModule{}, fmt.Errorf("read module %s: %w", c, err)
 	}
+	m := localModule{b: b, h: executor.HashModule(b)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, ok := l.mods[c]; !ok && len(b) <= moduleCacheBytes {
-		l.mods[c] = b
+		l.mods[c] = m
 		l.order = append(l.order, c)
 		l.size += len(b)
 		for l.size > moduleCacheBytes && len(l.order) > 0 {
 			old := l.order[0]
 			l.order = l.order[1:]
-			l.size -= len(l.mods[old])
+			l.size -= len(l.mods[old].b)
 			delete(l.mods, old)
 		}
 	}
-	return b, nil
+	return m, nil
 }
 
 // touch moves c to the end of the LRU order (l.mu held).
@@ -133,7 +142,8 @@ func (l *localInvoker) invoke(ctx context.Context, fn *Function, inv Invocation,
 		return nil, err
 	}
 	spec := executor.Spec{
-		Module:        mod,
+		Module:        mod.b,
+		ModuleHash:    mod.h,
 		Args:          append(append([]string(nil), fn.Args...), inv.Args...),
 		Env:           mergeEnv(fn.Env, inv.Env),
 		Deterministic: fn.Deterministic,
