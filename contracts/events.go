@@ -3,6 +3,7 @@ package contracts
 import (
 	"context"
 	"fmt"
+	"math/big"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
@@ -162,4 +163,78 @@ func (c *Client) FilterVouchersRedeemed(ctx context.Context, from uint64, channe
 func (c *Client) WatchDealsOpened(ctx context.Context, sink chan<- *MarketplaceDealOpened, clients, providers []common.Address) (event.Subscription, error) {
 	return bind.WatchEvents(c.bound, &bind.WatchOpts{Context: ctx}, c.binding.UnpackDealOpenedEvent, sink,
 		nil, addrTopics(clients), addrTopics(providers))
+}
+
+// DealClosing is how an escrow deal ended on chain, from its closing
+// event. The contract keeps only "closed"; the event says who got the
+// money:
+//
+//	DealAccepted, DealClaimed: the provider was paid the price.
+//	DealRefunded:   deadline passed with no result; the client got
+//	                Amount (price + mediator fee + Slashed collateral).
+//	DealResolved:   the mediator ruled; ForProvider: the provider was
+//	                paid, else the client got the price and the
+//	                collateral. The mediator earned the fee either way.
+//	DisputeExpired: the mediator stayed silent past the mediation
+//	                timeout; the client got price + fee back, the
+//	                provider's collateral was unlocked (not slashed).
+type DealClosing struct {
+	DealID      common.Hash
+	Event       string         // one of the names above
+	ForProvider bool           // DealResolved only
+	Mediator    common.Address // DealResolved only
+	Amount      *big.Int       // DealRefunded only: credited to the client
+	Slashed     *big.Int       // DealRefunded only: collateral forfeited
+	Log         types.Log
+}
+
+// dealClosingEvents are the events that close a deal.
+var dealClosingEvents = []string{"DealAccepted", "DealClaimed", "DealRefunded", "DealResolved", "DisputeExpired"}
+
+// FilterDealClosings returns the closing events of some deals (nil: any)
+// in blocks from on, in chain order. A deal closes once, so each deal
+// appears at most once.
+func (c *Client) FilterDealClosings(ctx context.Context, from uint64, deals []common.Hash) ([]DealClosing, error) {
+	sigs := make([]common.Hash, 0, len(dealClosingEvents))
+	for _, n := range dealClosingEvents {
+		sigs = append(sigs, c.abi.Events[n].ID)
+	}
+	q := ethereum.FilterQuery{FromBlock: bigU(from), Addresses: []common.Address{c.contract}, Topics: [][]common.Hash{sigs, deals}}
+	logs, err := c.backend.FilterLogs(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("contracts: filter deal closings: %w", err)
+	}
+	out := make([]DealClosing, 0, len(logs))
+	for _, l := range logs {
+		ev, err := c.decodeLog(l)
+		if err != nil {
+			return nil, err
+		}
+		dc, ok := ClosingOf(ev)
+		if !ok {
+			return nil, fmt.Errorf("contracts: log %s in tx %s is not a deal closing", ev.Name, l.TxHash)
+		}
+		out = append(out, dc)
+	}
+	return out, nil
+}
+
+// ClosingOf reports whether e closes a deal, and how.
+func ClosingOf(e Event) (DealClosing, bool) {
+	dc := DealClosing{Event: e.Name, Log: e.Log}
+	switch d := e.Data.(type) {
+	case *MarketplaceDealAccepted:
+		dc.DealID = d.DealId
+	case *MarketplaceDealClaimed:
+		dc.DealID = d.DealId
+	case *MarketplaceDealRefunded:
+		dc.DealID, dc.Amount, dc.Slashed = d.DealId, d.Amount, d.Slashed
+	case *MarketplaceDealResolved:
+		dc.DealID, dc.Mediator, dc.ForProvider = d.DealId, d.Mediator, d.ForProvider
+	case *MarketplaceDisputeExpired:
+		dc.DealID = d.DealId
+	default:
+		return DealClosing{}, false
+	}
+	return dc, true
 }

@@ -200,8 +200,13 @@ func (tx *Tx) AcceptPayment(v Voucher, jobID string, price *big.Int) (Channel, e
 // charged. Both sides call it — the provider before it sends the failure
 // result, the client when it receives it — so they agree on Charged() and
 // the client's next voucher reuses the amount. Idempotent per (channel,
-// job); the credit never exceeds what was charged above the redeemed
-// amount.
+// job); the credit never exceeds what was charged. It may exceed what is
+// left unredeemed: a provider may redeem a job's voucher right after the
+// award, before the run, and the job must still be creditable in full on
+// both sides, or the client's next voucher (which reuses the amount) is
+// refused. The money already redeemed then pays for the next job: Charged
+// may fall below Redeemed until later jobs catch up, and Redeemable and
+// Unredeemed treat that as nothing to redeem.
 func (tx *Tx) CreditJob(chID common.Hash, jobID string, amount *big.Int) (Channel, error) {
 	if amount == nil || amount.Sign() <= 0 {
 		return Channel{}, fmt.Errorf("%w: credit amount must be positive", ErrInvalid)
@@ -219,10 +224,7 @@ func (tx *Tx) CreditJob(chID common.Hash, jobID string, amount *big.Int) (Channe
 		}
 		return c, err
 	}
-	room := new(big.Int).Sub(c.Charged(), bigOr0(c.Redeemed))
-	if c.Role == RoleClient {
-		room = c.Charged() // the client cannot know what was redeemed yet
-	}
+	room := c.Charged()
 	a := new(big.Int).Set(amount)
 	if a.Cmp(room) > 0 {
 		a = room

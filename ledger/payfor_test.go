@@ -146,3 +146,48 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("%d jobs (%v), want 39", len(js), err)
 	}
 }
+
+// TestChannelCreditAfterRedeem: a provider that redeemed a job's voucher
+// right after the award can still credit that job in full, so both
+// ledgers agree on Charged and the client's next voucher (the same
+// cumulative amount) pays the next job.
+func TestChannelCreditAfterRedeem(t *testing.T) {
+	l, _ := openTest(t)
+	ctx := context.Background()
+	ch := hash(3)
+	p := big.NewInt(100)
+	if _, err := l.PutChannel(ctx, Channel{ID: ch, Role: RoleProvider, State: ChannelOpen, Client: addr(1), Provider: addr(2), Deposit: big.NewInt(1000)}); err != nil {
+		t.Fatal(err)
+	}
+	pay := func(cum int64, job string) error {
+		return l.Update(ctx, func(tx *Tx) error {
+			_, err := tx.AcceptPayment(Voucher{ChannelID: ch, Cumulative: big.NewInt(cum), Signature: []byte{byte(cum)}}, job, p)
+			return err
+		})
+	}
+	if err := pay(100, "j1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.UpdateChannel(ctx, ch, func(c *Channel) error { c.Redeemed = big.NewInt(100); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Update(ctx, func(tx *Tx) error { _, err := tx.CreditJob(ch, "j1", p); return err }); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := l.Channel(ctx, ch)
+	if c.Charged().Sign() != 0 || c.Unredeemed().Sign() != 0 {
+		t.Fatalf("after crediting a redeemed job: charged %s unredeemed %s, want 0 and 0", c.Charged(), c.Unredeemed())
+	}
+	var ok bool
+	_ = l.View(ctx, func(tx *Tx) (err error) { _, ok, err = tx.Redeemable(ch); return })
+	if ok {
+		t.Fatal("a voucher is redeemable although everything charged was redeemed")
+	}
+	// The client's next voucher reuses the credit: the same cumulative 100.
+	if err := pay(100, "j2"); err != nil {
+		t.Fatalf("next job on the credited amount: %v", err)
+	}
+	if c, _ = l.Channel(ctx, ch); c.Charged().Int64() != 100 || c.Unredeemed().Sign() != 0 {
+		t.Errorf("after the next job: charged %s unredeemed %s, want 100 and 0", c.Charged(), c.Unredeemed())
+	}
+}

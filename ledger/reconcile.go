@@ -58,7 +58,12 @@ type ChainDeal struct {
 	// then reported as an anomaly and left alone.
 	Outcome     DealState
 	ForProvider bool
-	CloseTx     common.Hash
+	// Expired: the deal closed by DisputeExpired (the mediator stayed
+	// silent past the mediation timeout). Outcome is then DealRefunded:
+	// the client got price and fee back, the provider's collateral was
+	// unlocked, not slashed.
+	Expired bool
+	CloseTx common.Hash
 }
 
 // ChainChannel is a channel as the chain has it.
@@ -130,7 +135,7 @@ func ReconcileDeal(d Deal, c ChainDeal, now time.Time) (Correction, bool) {
 			return anomaly(fmt.Sprintf("closed on chain with unknown outcome %q", c.Outcome))
 		}
 		to, next.ForProvider, next.CloseTx = c.Outcome, c.Outcome == DealResolved && c.ForProvider, c.CloseTx
-		next.Note = "closed on chain: " + string(c.Outcome)
+		next.Note = "closed on chain: " + closeNote(c)
 	default:
 		return anomaly(fmt.Sprintf("unknown chain status %d", c.Status))
 	}
@@ -145,6 +150,20 @@ func ReconcileDeal(d Deal, c ChainDeal, now time.Time) (Correction, bool) {
 	next.State = to
 	corr.To, corr.Note, corr.deal = string(to), next.Note, &next
 	return corr, true
+}
+
+// closeNote says in words how a deal closed on chain and who got the
+// money.
+func closeNote(c ChainDeal) string {
+	switch {
+	case c.Outcome == DealResolved && c.ForProvider:
+		return "resolved: the mediator ruled for the provider (provider paid)"
+	case c.Outcome == DealResolved:
+		return "resolved: the mediator ruled for the client (price refunded, collateral forfeited)"
+	case c.Outcome == DealRefunded && c.Expired:
+		return "refunded: dispute expired, the mediator stayed silent (price and fee refunded, collateral unlocked)"
+	}
+	return string(c.Outcome)
 }
 
 // ReconcileChannel returns the correction that brings ch in line with the
@@ -213,11 +232,27 @@ func jobAfterDeal(role Role, d Deal) (JobState, bool) {
 
 // applyDeal writes a deal correction and moves the deal's job along when
 // the job is waiting on that deal alone (provider side, or a client job
-// with a single provider) and the move is reachable.
-func (tx *Tx) applyDeal(next Deal) error {
+// with a single provider) and the move is reachable. A client job with
+// several providers (redundancy, retries) is left to the market: its
+// state depends on every deal (one refunded liar does not make a job
+// whose majority was paid "refunded"), and the market's settle loop
+// reads the deals this wrote. Likewise a client job whose deal ended a
+// dispute stays where it is (disputed) for the market to finish.
+func (tx *Tx) applyDeal(next Deal, c ChainDeal) error {
+	prev, err := tx.Deal(next.ID)
+	if err != nil {
+		return err
+	}
 	d, err := tx.moveDeal(next.ID, next.State, func(d *Deal) error { *d = next; return nil }, true)
 	if err != nil {
 		return err
+	}
+	if d.Role == RoleClient && (d.State == DealResolved || c.Expired || prev.State == DealDisputed) {
+		// The end of a dispute: the client's market reads the closing
+		// event and records the job, its assignment and the refund (the
+		// amount depends on the ruling) in one write; a terminal job
+		// here would hide it from that settle loop.
+		return nil
 	}
 	if d.JobID == "" {
 		return nil
@@ -228,7 +263,7 @@ func (tx *Tx) applyDeal(next Deal) error {
 	} else if err != nil {
 		return err
 	}
-	if j.Terminal() || j.Role != d.Role || (j.DealID != d.ID) {
+	if j.Terminal() || j.Role != d.Role || j.DealID != d.ID || (j.Role == RoleClient && len(j.Providers) > 1) {
 		return nil
 	}
 	to, ok := jobAfterDeal(j.Role, d)
@@ -303,7 +338,7 @@ func (l *Ledger) reconcile(ctx context.Context, cv ChainView) ([]Correction, err
 			if corr, ok = ReconcileDeal(cur, c, tx.now); !ok || corr.Anomaly {
 				return nil
 			}
-			return tx.applyDeal(*corr.deal)
+			return tx.applyDeal(*corr.deal, c)
 		})
 		if err != nil {
 			errs = append(errs, err)

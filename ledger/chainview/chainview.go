@@ -28,8 +28,16 @@ type Source interface {
 	Events(ctx context.Context, from uint64, to *uint64) ([]contracts.Event, error)
 }
 
+// ClosingSource is the optional, cheaper way to learn how one deal closed:
+// a log filter on the deal's closing events (*contracts.Client has it).
+// Without it the view scans every Marketplace event once.
+type ClosingSource interface {
+	FilterDealClosings(ctx context.Context, from uint64, deals []common.Hash) ([]contracts.DealClosing, error)
+}
+
 var (
 	_ Source           = (*contracts.Client)(nil)
+	_ ClosingSource    = (*contracts.Client)(nil)
 	_ ledger.ChainView = (*View)(nil)
 )
 
@@ -42,6 +50,7 @@ type View struct {
 	src Source
 
 	mu     sync.Mutex
+	from   uint64 // first block of the contract's history
 	next   uint64 // first block not yet scanned
 	closes map[common.Hash]closing
 }
@@ -49,13 +58,35 @@ type View struct {
 type closing struct {
 	outcome     ledger.DealState
 	forProvider bool
+	expired     bool
 	tx          common.Hash
 }
 
 // New returns a view over src that scans events from fromBlock (the
 // contract's deployment block, or 0).
 func New(src Source, fromBlock uint64) *View {
-	return &View{src: src, next: fromBlock, closes: map[common.Hash]closing{}}
+	return &View{src: src, from: fromBlock, next: fromBlock, closes: map[common.Hash]closing{}}
+}
+
+// Outcome maps a deal's closing event to the ledger's terminal deal
+// state: DealAccepted, DealClaimed, DealRefunded (a refund after the
+// deadline, or DisputeExpired: the client got its money back, the
+// provider's collateral was unlocked) or DealResolved (ForProvider says
+// who won). ok is false for an event that closes no deal.
+func Outcome(c contracts.DealClosing) (state ledger.DealState, forProvider, expired, ok bool) {
+	switch c.Event {
+	case "DealAccepted":
+		return ledger.DealAccepted, false, false, true
+	case "DealClaimed":
+		return ledger.DealClaimed, false, false, true
+	case "DealRefunded":
+		return ledger.DealRefunded, false, false, true
+	case "DisputeExpired":
+		return ledger.DealRefunded, false, true, true
+	case "DealResolved":
+		return ledger.DealResolved, c.ForProvider, false, true
+	}
+	return "", false, false, false
 }
 
 // DealOnChain implements ledger.ChainView.
@@ -73,7 +104,7 @@ func (v *View) DealOnChain(ctx context.Context, id common.Hash) (ledger.ChainDea
 		return ledger.ChainDeal{}, err
 	}
 	if ok {
-		out.Outcome, out.ForProvider, out.CloseTx = c.outcome, c.forProvider, c.tx
+		out.Outcome, out.ForProvider, out.Expired, out.CloseTx = c.outcome, c.forProvider, c.expired, c.tx
 	}
 	return out, nil
 }
@@ -84,32 +115,35 @@ func (v *View) closingOf(ctx context.Context, id common.Hash) (closing, bool, er
 	if c, ok := v.closes[id]; ok {
 		return c, true, nil
 	}
-	evs, err := v.src.Events(ctx, v.next, nil)
-	if err != nil {
-		return closing{}, false, fmt.Errorf("chainview: events from block %d: %w", v.next, err)
-	}
-	for _, e := range evs {
-		if e.Log.BlockNumber >= v.next {
-			v.next = e.Log.BlockNumber + 1
+	var found []contracts.DealClosing
+	if cs, ok := v.src.(ClosingSource); ok {
+		got, err := cs.FilterDealClosings(ctx, v.from, []common.Hash{id})
+		if err != nil {
+			return closing{}, false, fmt.Errorf("chainview: closing of deal %s: %w", id, err)
 		}
-		var dealID [32]byte
+		found = got
+	} else {
+		evs, err := v.src.Events(ctx, v.next, nil)
+		if err != nil {
+			return closing{}, false, fmt.Errorf("chainview: events from block %d: %w", v.next, err)
+		}
+		for _, e := range evs {
+			if e.Log.BlockNumber >= v.next {
+				v.next = e.Log.BlockNumber + 1
+			}
+			if dc, ok := contracts.ClosingOf(e); ok {
+				found = append(found, dc)
+			}
+		}
+	}
+	for _, dc := range found {
 		var c closing
-		switch d := e.Data.(type) {
-		case *contracts.MarketplaceDealAccepted:
-			dealID, c.outcome = d.DealId, ledger.DealAccepted
-		case *contracts.MarketplaceDealClaimed:
-			dealID, c.outcome = d.DealId, ledger.DealClaimed
-		case *contracts.MarketplaceDealRefunded:
-			dealID, c.outcome = d.DealId, ledger.DealRefunded
-		case *contracts.MarketplaceDisputeExpired:
-			dealID, c.outcome = d.DealId, ledger.DealRefunded
-		case *contracts.MarketplaceDealResolved:
-			dealID, c.outcome, c.forProvider = d.DealId, ledger.DealResolved, d.ForProvider
-		default:
+		var ok bool
+		if c.outcome, c.forProvider, c.expired, ok = Outcome(dc); !ok {
 			continue
 		}
-		c.tx = e.Log.TxHash
-		v.closes[dealID] = c
+		c.tx = dc.Log.TxHash
+		v.closes[dc.DealID] = c
 	}
 	c, ok := v.closes[id]
 	return c, ok, nil
