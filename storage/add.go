@@ -139,14 +139,14 @@ func (s *Store) AddPath(ctx context.Context, path string, opts ...AddOption) (ci
 
 func (s *Store) finishAdd(ctx context.Context, nd ipld.Node, cfg *addConfig) (cid.Cid, error) {
 	c := nd.Cid()
-	if err := s.durable(); err != nil {
+	if err := s.syncBlocks(); err != nil {
 		return cid.Undef, err
 	}
 	if cfg.pin {
 		if err := s.pinner.Pin(ctx, nd, true, ""); err != nil {
 			return cid.Undef, fmt.Errorf("storage: pin %s: %w", c, err)
 		}
-		if err := s.pinner.Flush(ctx); err != nil {
+		if err := s.commitPins(ctx); err != nil {
 			return cid.Undef, fmt.Errorf("storage: pin %s: %w", c, err)
 		}
 		s.updatePinGauge(ctx)

@@ -37,10 +37,10 @@ func (s *Store) Pin(ctx context.Context, c cid.Cid, recursive bool) error {
 	if err := s.pinner.Pin(ctx, nd, recursive, ""); err != nil {
 		return fmt.Errorf("storage: pin %s: %w", c, s.fetchErr(ctx, c, time.Now(), err))
 	}
-	if err := s.durable(); err != nil {
+	if err := s.syncBlocks(); err != nil {
 		return err
 	}
-	if err := s.pinner.Flush(ctx); err != nil {
+	if err := s.commitPins(ctx); err != nil {
 		return fmt.Errorf("storage: pin %s: %w", c, err)
 	}
 	s.updatePinGauge(ctx)
@@ -56,7 +56,7 @@ func (s *Store) Unpin(ctx context.Context, c cid.Cid, recursive bool) error {
 	if err := s.pinner.Unpin(ctx, c, recursive); err != nil {
 		return fmt.Errorf("storage: unpin %s: %w", c, err)
 	}
-	if err := s.pinner.Flush(ctx); err != nil {
+	if err := s.commitPins(ctx); err != nil {
 		return fmt.Errorf("storage: unpin %s: %w", c, err)
 	}
 	s.updatePinGauge(ctx)
@@ -99,13 +99,6 @@ func (s *Store) PinList(ctx context.Context) ([]Pin, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Cid.String() < out[j].Cid.String() })
 	return out, nil
-}
-
-func (s *Store) updatePinGauge(ctx context.Context) {
-	ps, err := s.PinList(ctx)
-	if err == nil {
-		s.met.Pins(len(ps))
-	}
 }
 
 // pinnedSet is every block reachable from a pin that is present locally,

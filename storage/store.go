@@ -102,6 +102,11 @@ type Store struct {
 	offline blockservice.BlockService
 	gcMu    sync.Mutex // one GC at a time
 
+	blockSync, pinSync group // group commits (pinbatch.go)
+	gaugeMu            sync.Mutex
+	gaugeAt            time.Time // last pin count
+	gaugeQueued        bool
+
 	mu      sync.RWMutex
 	closed  bool
 	bswap   *bitswap.Bitswap
@@ -176,14 +181,15 @@ func Open(ctx context.Context, dir string, opts *Options) (*Store, error) {
 	s.bstore = blockstore.NewGCBlockstore(bs, blockstore.NewGCLocker())
 	s.offline = blockservice.New(s.bstore, nil)
 
-	p, err := dspinner.New(ctx, lds, merkledag.NewDAGService(s.offline))
+	p, err := dspinner.New(ctx, pinDS{lds}, merkledag.NewDAGService(s.offline))
 	if err != nil {
 		s.closeStores()
 		cancel()
 		return nil, fmt.Errorf("%w: load pins: %v", ErrCorruptRepo, err)
 	}
+	p.SetAutosync(false) // commitPins flushes once per batch of adds
 	s.pinner = p
-	s.updatePinGauge(ctx)
+	s.countPins(ctx)
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -135,9 +136,12 @@ func TestWriteFuzzCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := "seed-" + filepath.Base(string(m.Type()))
+		if r, ok := m.(*Result); ok && r.Inline != nil {
+			name += "-inline"
+		}
 		write("FuzzOpen", name, sealed)
 		raw, _ := Marshal(m)
-		write(targets[m.Type()], "seed", raw)
+		write(targets[m.Type()], strings.Replace(name, "seed-"+filepath.Base(string(m.Type())), "seed", 1), raw)
 	}
 	write("FuzzParseJobSpec", "seed-yaml", []byte(specYAML))
 	write("FuzzParseJobSpec", "seed-json", []byte(specJSON))

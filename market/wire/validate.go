@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"io/fs"
 	"math/big"
 	"path"
 	"strings"
@@ -299,7 +300,46 @@ func (m *Result) Validate() error {
 	if m.Usage.Wall < 0 {
 		return invalid("result: negative wall time")
 	}
+	if err := checkInline(m); err != nil {
+		return err
+	}
 	return checkText("error", m.Error, MaxTextLen)
+}
+
+// checkInline: an inline result names a result CID, holds stdout and
+// stderr exactly once, and every other path is "out/" plus a clean
+// relative slash path, each path once.
+func checkInline(m *Result) error {
+	if m.Inline == nil {
+		return nil
+	}
+	if m.ResultCID == "" {
+		return invalid("result: inline output without a result CID")
+	}
+	if len(m.Inline) > MaxInline {
+		return invalid("result: more than %d inline files", MaxInline)
+	}
+	seen := make(map[string]bool, len(m.Inline))
+	for _, f := range m.Inline {
+		if len(f.Path) > MaxPathLen {
+			return invalid("result: inline path longer than %d", MaxPathLen)
+		}
+		if seen[f.Path] {
+			return invalid("result: inline path %q twice", f.Path)
+		}
+		seen[f.Path] = true
+		if f.Path == "stdout" || f.Path == "stderr" {
+			continue
+		}
+		rel, ok := strings.CutPrefix(f.Path, "out/")
+		if !ok || rel == "" || !fs.ValidPath(rel) || strings.Contains(rel, "\\") {
+			return invalid("result: inline path %q is not stdout, stderr or out/<clean path>", f.Path)
+		}
+	}
+	if !seen["stdout"] || !seen["stderr"] {
+		return invalid("result: inline output without stdout and stderr")
+	}
+	return nil
 }
 
 // Validate checks a Cancel's schema.

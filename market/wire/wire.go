@@ -47,6 +47,7 @@ const (
 	MaxAddrs       = 16
 	MaxAddrLen     = 256
 	MaxTextLen     = 1024 // Result.Error, Cancel.Reason
+	MaxInline      = 256  // files in Result.Inline
 	MaxRedundancy  = 16
 	MaxSignatureLn = 128
 )
@@ -262,6 +263,19 @@ type Result struct {
 	Usage      Usage    `cbor:"usage" json:"usage"`
 	OutputHash [32]byte `cbor:"hash" json:"output_hash"`
 	Error      string   `cbor:"err,omitempty" json:"error,omitempty"`
+	// Inline, when set, is the whole output directory (stdout, stderr and
+	// every file under out/) of a small result, so that the client need
+	// not fetch ResultCID: it checks OutputHash over these bytes instead.
+	// Nil means "fetch ResultCID". The provider still stores and pins
+	// ResultCID. See docs/rationale/market-speed.md.
+	Inline []InlineFile `cbor:"inline,omitempty" json:"inline,omitempty"`
+}
+
+// InlineFile is one file of an inline result. Path is "stdout", "stderr"
+// or "out/" followed by a clean relative slash path.
+type InlineFile struct {
+	Path string `cbor:"path" json:"path"`
+	Data []byte `cbor:"data" json:"data"`
 }
 
 // Cancel withdraws a job (sent by its client) or a bid/award (sent by the

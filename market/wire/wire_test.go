@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +65,51 @@ func sampleMessages(id peer.ID) []Message {
 		&Result{JobID: jid, Provider: id, ResultCID: testCID, ExitCode: 0,
 			Usage: Usage{Wall: Duration(time.Second), PeakMemory: 1 << 20, OutputBytes: 12}, OutputHash: [32]byte{7}},
 		&Cancel{JobID: jid, Sender: id, Reason: "changed my mind", Expiry: exp},
+		&Result{JobID: jid, Provider: id, ResultCID: testCID, ExitCode: 0,
+			Usage: Usage{Wall: Duration(time.Millisecond), PeakMemory: 1 << 20, OutputBytes: 8}, OutputHash: [32]byte{8},
+			Inline: []InlineFile{{Path: "stdout", Data: []byte("hello\n")}, {Path: "stderr"}, {Path: "out/a/b.txt", Data: []byte("hi")}}},
+	}
+}
+
+func TestResultInlineValidate(t *testing.T) {
+	_, id := newKey(t)
+	base := func() *Result {
+		r := *sampleMessages(id)[6].(*Result)
+		r.Inline = slices.Clone(r.Inline)
+		return &r
+	}
+	if err := base().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mut := range map[string]func(r *Result){
+		"no cid":        func(r *Result) { r.ResultCID = "" },
+		"no stdout":     func(r *Result) { r.Inline = r.Inline[1:] },
+		"no stderr":     func(r *Result) { r.Inline = slices.Delete(r.Inline, 1, 2) },
+		"twice":         func(r *Result) { r.Inline = append(r.Inline, r.Inline[2]) },
+		"escape":        func(r *Result) { r.Inline[2].Path = "out/../x" },
+		"absolute":      func(r *Result) { r.Inline[2].Path = "/etc/passwd" },
+		"not under out": func(r *Result) { r.Inline[2].Path = "x" },
+		"bare out":      func(r *Result) { r.Inline[2].Path = "out/" },
+		"backslash":     func(r *Result) { r.Inline[2].Path = "out/a\\..\\b" },
+		"dot":           func(r *Result) { r.Inline[2].Path = "out/./a" },
+		"too many": func(r *Result) {
+			for i := range MaxInline {
+				r.Inline = append(r.Inline, InlineFile{Path: fmt.Sprintf("out/%d", i)})
+			}
+		},
+		"long path": func(r *Result) { r.Inline[2].Path = "out/" + strings.Repeat("a", MaxPathLen) },
+	} {
+		r := base()
+		mut(r)
+		if err := r.Validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+	// An empty (non-nil) inline list is refused too: stdout and stderr are always there.
+	r := base()
+	r.Inline = []InlineFile{}
+	if err := r.Validate(); !errors.Is(err, ErrInvalid) {
+		t.Errorf("empty inline: %v", err)
 	}
 }
 
