@@ -34,8 +34,12 @@ var (
 	keyVersion = []byte("version")
 )
 
-// layoutVersion is the on-disk layout; bump it with a migration.
-const layoutVersion = "1"
+// layoutVersion is the on-disk layout; bump it with a migration. Version 2
+// added the open-jobs index (index.go); Open migrates a version-1 file.
+const (
+	layoutVersion = "2"
+	layoutV1      = "1"
+)
 
 // maxID caps string IDs (bbolt keys may be up to 32 KiB; ours are short).
 const maxID = 512
@@ -106,13 +110,24 @@ func open(path string, opts *Options) (l *Ledger, err error) {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		switch v := meta.Get(keyVersion); {
-		case v == nil:
-			return meta.Put(keyVersion, []byte(layoutVersion))
+		v := meta.Get(keyVersion)
+		switch {
+		case v == nil, string(v) == layoutV1:
+			// New file, or one written before the open-jobs index: build it
+			// (see index.go).
 		case string(v) != layoutVersion:
 			return fmt.Errorf("ledger: %s has layout version %q, this build reads %q", path, v, layoutVersion)
+		case tx.Bucket(bucketOpenJobs) != nil:
+			return nil
 		}
-		return nil
+		n, err := buildOpenJobs(tx, corrupt)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			l.log.Info("built the open-jobs index", "from_version", string(v), "open_jobs", n)
+		}
+		return meta.Put(keyVersion, []byte(layoutVersion))
 	}); err != nil {
 		_ = db.Close()
 		return nil, err

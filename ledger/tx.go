@@ -173,7 +173,10 @@ func (tx *Tx) putJob(j Job) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return raw, b.Put([]byte(j.ID), raw)
+	if err := b.Put([]byte(j.ID), raw); err != nil {
+		return nil, err
+	}
+	return raw, tx.indexJob(j)
 }
 
 // PutJob creates a job; see Ledger.PutJob.
@@ -297,9 +300,16 @@ func (tx *Tx) UpdateJob(id string, mutate func(*Job) error) (Job, error) {
 }
 
 // Jobs lists jobs matching f, newest first.
+//
+// When every state in f is non-terminal (the settle loops' queries) only
+// the open-jobs index is walked (index.go); otherwise every job is read.
 func (tx *Tx) Jobs(f JobFilter) ([]Job, error) {
 	var out []Job
-	err := tx.eachJob(func(j Job) error {
+	each := tx.eachJob
+	if openOnly(f) {
+		each = func(fn func(Job) error) error { return tx.eachOpenJob(f.Role, f.States, fn) }
+	}
+	err := each(func(j Job) error {
 		if f.Role != "" && j.Role != f.Role {
 			return nil
 		}
@@ -325,10 +335,8 @@ func (tx *Tx) Jobs(f JobFilter) ([]Job, error) {
 // Unfinished returns the jobs not in a terminal state, oldest first.
 func (tx *Tx) Unfinished() ([]Job, error) {
 	var out []Job
-	err := tx.eachJob(func(j Job) error {
-		if !j.Terminal() {
-			out = append(out, j)
-		}
+	err := tx.eachOpenJob("", nil, func(j Job) error {
+		out = append(out, j)
 		return nil
 	})
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Created.Before(out[b].Created) })
@@ -927,7 +935,7 @@ func (tx *Tx) RecordRedeemed(chID common.Hash, cumulative *big.Int, txHash commo
 	}
 	// Provider jobs paid by vouchers now covered are finished.
 	var done []Job
-	if err := tx.eachJob(func(j Job) error {
+	if err := tx.eachOpenJob(RoleProvider, []JobState{JobVoucherHeld}, func(j Job) error {
 		if j.Role == RoleProvider && j.State == JobVoucherHeld && j.ChannelID == chID &&
 			j.Voucher != nil && j.Voucher.Cmp(c.Redeemed) <= 0 {
 			done = append(done, j)
