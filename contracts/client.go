@@ -75,7 +75,9 @@ func WithReceiptTimeout(d time.Duration) Option {
 	}
 }
 
-// WithPollInterval sets how often the client asks for a receipt. Default DefaultPollInterval.
+// WithPollInterval sets how often the client asks for a receipt once the
+// first fast polls (1 ms doubling) reach it; from there it doubles up to a
+// second. Default DefaultPollInterval.
 func WithPollInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -329,12 +331,23 @@ func (c *Client) signAndSend(ctx context.Context, to *common.Address, data []byt
 	return signed, nil
 }
 
+// firstPoll is the first wait between receipt polls; it doubles up to
+// the poll interval, then up to a second.
+const firstPoll = time.Millisecond
+
+// wait returns the receipt of hash. It asks at once, then after 1 ms,
+// 2 ms, 4 ms... up to the poll interval, then doubling to a second: a dev
+// chain seals a block in a few milliseconds and the receipt is seen
+// within about that again, while a chain with 12 s blocks gets a handful
+// of extra cheap calls per transaction. (Waiting on new-head
+// subscriptions instead wedged the dev chain's in-process RPC connection
+// in the 1,000-node run: docs/rationale/scale.md.)
 func (c *Client) wait(ctx context.Context, hash common.Hash) (*types.Receipt, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.receiptTimeout)
 	defer cancel()
 	t := time.NewTimer(0)
 	defer t.Stop()
-	delay := c.cfg.pollInterval
+	delay := min(firstPoll, c.cfg.pollInterval)
 	for {
 		select {
 		case <-ctx.Done():
@@ -346,7 +359,15 @@ func (c *Client) wait(ctx context.Context, hash common.Hash) (*types.Receipt, er
 		}
 		r, err := c.backend.TransactionReceipt(ctx, hash)
 		if err == nil && r != nil {
-			return r, nil
+			// go-ethereum stores a block's receipts before it moves the
+			// head to it: polled within that window, a receipt can come
+			// before "latest" state includes it, and the caller's next
+			// call or estimate would run on the state before it.
+			if h, herr := c.backend.HeaderByNumber(ctx, nil); herr != nil || r.BlockNumber == nil || h.Number.Cmp(r.BlockNumber) >= 0 {
+				return r, nil
+			}
+			t.Reset(firstPoll)
+			continue
 		}
 		if err != nil && !errors.Is(err, ethereum.NotFound) && !strings.Contains(err.Error(), "not found") {
 			// geth answers "transaction indexing is in progress" while it
@@ -354,7 +375,11 @@ func (c *Client) wait(ctx context.Context, hash common.Hash) (*types.Receipt, er
 			c.log.Debug("receipt poll", "tx", hash, "err", err)
 		}
 		t.Reset(delay)
-		delay = min(delay*2, time.Second)
+		if delay < c.cfg.pollInterval {
+			delay = min(delay*2, c.cfg.pollInterval)
+		} else {
+			delay = min(delay*2, max(c.cfg.pollInterval, time.Second))
+		}
 	}
 }
 
