@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
+	ipldcodec "github.com/ipld/go-ipld-prime/multicodec"
+	"github.com/multiformats/go-multicodec"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -807,6 +809,10 @@ func (a *API) postPin(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "storage")
 		return
 	}
+	if err := pinnable(r.PathValue("cid")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	recursive := r.URL.Query().Get("direct") != "true"
 	if err := ps.Pin(r.Context(), r.PathValue("cid"), recursive); err != nil {
 		a.fail(w, r, err)
@@ -827,6 +833,28 @@ func (a *API) deletePin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, client.Pin{CID: r.PathValue("cid"), Type: pinType(recursive)})
+}
+
+// pinnable refuses (ErrBadRequest, one line) a CID the store could never
+// pin: not a CID, or a codec no IPLD decoder is registered for in this
+// process (the registry the store's DAG service decodes with). Without
+// this check such a CID reached the store, which either found the block
+// under another codec's CID and failed to decode it (500) or waited on
+// the network for a block it could not use.
+func pinnable(s string) error {
+	c, err := cid.Decode(s)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not a CID: %v", ErrBadRequest, s, err)
+	}
+	code := c.Prefix().Codec
+	if code == cid.DagProtobuf || code == cid.Raw {
+		return nil
+	}
+	if _, err := ipldcodec.LookupDecoder(code); err != nil {
+		return fmt.Errorf("%w: cannot pin %s: codec 0x%x (%s) is not one this node decodes (dag-pb, raw, dag-cbor, dag-json)",
+			ErrBadRequest, s, code, multicodec.Code(code))
+	}
+	return nil
 }
 
 func pinType(recursive bool) string {
