@@ -1,6 +1,7 @@
 package market
 
 import (
+	"hash/maphash"
 	"math/big"
 	"sort"
 	"sync"
@@ -21,6 +22,9 @@ type Book struct {
 	mu     sync.Mutex
 	offers map[peer.ID]*wire.Offer
 	now    func() time.Time
+	// ties orders equal quotes in Fitting: a random seed per book, so
+	// every node ranks equal-priced providers in its own random order.
+	ties maphash.Seed
 }
 
 // NewBook returns an empty book; now is the clock (nil: time.Now).
@@ -28,7 +32,7 @@ func NewBook(now func() time.Time) *Book {
 	if now == nil {
 		now = time.Now
 	}
-	return &Book{offers: map[peer.ID]*wire.Offer{}, now: now}
+	return &Book{offers: map[peer.ID]*wire.Offer{}, now: now, ties: maphash.MakeSeed()}
 }
 
 // Add records an opened offer. A lower or equal Seq than the one held is
@@ -102,6 +106,13 @@ func (b *Book) Offers() []*wire.Offer {
 
 // Fitting returns the offers that can run spec within its price cap, with
 // their quoted price, cheapest first, skipping the excluded providers.
+// Quotes of equal price come in an order random to this book (a hash of
+// the provider under the book's own seed): clients, each with its book,
+// spread their requests and load over all the equal-priced providers
+// instead of all asking the same first few, while one client keeps
+// asking the same ones, whose channel it has opened and which have its
+// modules cached (docs/rationale/scale.md, "Why a random tie-break, drawn
+// once per book").
 func (b *Book) Fitting(spec *wire.JobSpec, exclude map[peer.ID]bool) []Quote {
 	var out []Quote
 	for _, o := range b.Offers() {
@@ -114,7 +125,16 @@ func (b *Book) Fitting(spec *wire.JobSpec, exclude map[peer.ID]bool) []Quote {
 		}
 		out = append(out, Quote{Offer: o, Price: p})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Price.Cmp(out[j].Price) < 0 })
+	rank := make(map[peer.ID]uint64, len(out))
+	for _, q := range out {
+		rank[q.Offer.Provider] = maphash.String(b.ties, string(q.Offer.Provider))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if c := out[i].Price.Cmp(out[j].Price); c != 0 {
+			return c < 0
+		}
+		return rank[out[i].Offer.Provider] < rank[out[j].Offer.Provider]
+	})
 	return out
 }
 

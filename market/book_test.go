@@ -127,3 +127,56 @@ func FuzzDecodeSubmit(f *testing.F) {
 		}
 	})
 }
+
+// TestBookFittingSharesEqualPrices: providers quoting the same price
+// come in an order of each book's own, so the 2k+1 that clients ask are
+// not always the same ones, while one book keeps its order; the cheaper
+// one still comes first and the dearer one last.
+func TestBookFittingSharesEqualPrices(t *testing.T) {
+	offer := func(p peer.ID, perJob int64) *wire.Offer {
+		return &wire.Offer{Provider: p, Seq: 1, Slots: 1, Memory: 1 << 30, MaxDuration: wire.Duration(time.Minute),
+			Price:  wire.PriceSchedule{PerJob: big.NewInt(perJob), Tiers: []wire.TierPrice{{MaxMemory: 1 << 30, PerSecond: big.NewInt(1)}}},
+			Expiry: wire.TimestampOf(time.Now().Add(time.Hour))}
+	}
+	cheap, dear := testPeer(t), testPeer(t)
+	var equal []peer.ID
+	for range 8 {
+		equal = append(equal, testPeer(t))
+	}
+	spec := wire.JobSpec{Resources: wire.Resources{Memory: 64 << 20, Timeout: wire.Duration(time.Second)}, Price: wire.Price{Max: big.NewInt(1e6)}}
+	asked := map[peer.ID]int{}
+	const books = 300
+	for range books {
+		b := market.NewBook(nil)
+		b.Add(offer(dear, 1000))
+		for _, p := range equal {
+			b.Add(offer(p, 100))
+		}
+		b.Add(offer(cheap, 10))
+		q := b.Fitting(&spec, nil)
+		if len(q) != 10 || q[0].Offer.Provider != cheap || q[9].Offer.Provider != dear {
+			t.Fatalf("order broken: %d quotes, first %s, last %s", len(q), q[0].Offer.Provider, q[len(q)-1].Offer.Provider)
+		}
+		for i := 1; i < 9; i++ {
+			if q[i].Price.Cmp(q[i+1].Price) > 0 {
+				t.Fatalf("quote %d dearer than quote %d", i, i+1)
+			}
+		}
+		again := b.Fitting(&spec, nil)
+		for i := range q {
+			if again[i].Offer.Provider != q[i].Offer.Provider {
+				t.Fatalf("one book ranked equal quotes differently on two calls (position %d)", i)
+			}
+		}
+		// A client asking 2k+1 = 3 takes the cheap one and two of the equal ones.
+		asked[q[1].Offer.Provider]++
+		asked[q[2].Offer.Provider]++
+	}
+	// 600 picks over 8 providers, 75 each on average (sd ≈ 8); a fair
+	// draw leaves one under 25 with odds below 1e-9.
+	for _, p := range equal {
+		if asked[p] < 25 {
+			t.Errorf("provider %s asked by %d of %d books' picks: ties are not shared", p, asked[p], 2*books)
+		}
+	}
+}

@@ -97,7 +97,8 @@ type RunOptions struct {
 	// stay silent past the deadline, fail it or return a result that does
 	// not check out; each round asks providers not tried before. A
 	// provider that failed is not paid (escrow refunded, channel price
-	// credited back when it said it failed). 0: no retry.
+	// credited back when it said it failed or stayed silent past the
+	// job's timeout plus ResultMargin). 0: no retry.
 	Retry int
 	// ResultTimeout, when set, is how long to wait for results after an
 	// award before a retry (default: the job's timeout + ResultMargin).
@@ -622,11 +623,21 @@ func (c *Client) round(ctx context.Context, j *Job, f *inflight, opts RunOptions
 	if err := c.setState(j, StateAwarded, "running on %d providers", awarded); err != nil {
 		return fail(err)
 	}
-	return c.awaitResults(ctx, j, f, first, opts.ResultTimeout, last)
+	awardedAt := time.Now()
+	out, err := c.awaitResults(ctx, j, f, first, opts.ResultTimeout, last)
+	// A channel provider silent past the whole deadline is not charged
+	// (client_silent.go); its escrow counterpart is refunded by Settle.
+	c.creditSilent(ctx, j, first, awardedAt)
+	return out, err
 }
 
 // collectBids asks fitting providers from the book directly; if too few
 // bid, it also gossips the request and waits for bids until the deadline.
+// It does not wait for the deadline when it has enough: it returns once
+// every provider asked has answered, or 2k+1 bids are in, or k bids are in
+// and a grace of half the time the k-th took has passed (at least
+// minBidGrace), so a cheaper bid a little behind still counts but one slow
+// or unreachable provider no longer holds every job up to BidWait.
 func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed []byte, f *inflight, opts RunOptions, exclude map[peer.ID]bool) ([]bidIn, int, []string) {
 	k := req.Spec.Redundancy
 	want := 2*k + 1
@@ -650,14 +661,16 @@ func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed [
 	deadline := req.BidDeadline.Time()
 	bctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	start := time.Now()
 	var mu sync.Mutex
 	var bids []bidIn
 	var reasons []string
+	closed := false
 	seen := map[peer.ID]bool{}
 	accept := func(b *wire.Bid, from peer.ID, lat time.Duration) bool {
 		mu.Lock()
 		defer mu.Unlock()
-		if b.JobID != req.ID || b.Provider != from || seen[from] || from == c.d.Net.ID() || exclude[from] ||
+		if closed || b.JobID != req.ID || b.Provider != from || seen[from] || from == c.d.Net.ID() || exclude[from] ||
 			(req.Spec.Price.Max != nil && b.Price.Cmp(req.Spec.Price.Max) > 0) {
 			return false
 		}
@@ -666,11 +679,29 @@ func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed [
 		c.m.Bid("received")
 		return true
 	}
-	var wg sync.WaitGroup
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(bids)
+	}
+	// The grace starts when the k-th bid is in.
+	var graceT *time.Timer
+	var graceC <-chan time.Time
+	defer func() {
+		if graceT != nil {
+			graceT.Stop()
+		}
+	}()
+	grace := func() {
+		if graceT == nil && count() >= k {
+			graceT = time.NewTimer(max(minBidGrace, time.Since(start)/2))
+			graceC = graceT.C
+		}
+	}
+	answered := make(chan struct{}, len(targets))
 	for _, p := range targets {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer func() { answered <- struct{}{} }()
 			t0 := time.Now()
 			reply, err := c.d.Net.Request(bctx, p, sealed)
 			if err != nil {
@@ -685,34 +716,56 @@ func (c *Client) collectBids(ctx context.Context, req *wire.JobRequest, sealed [
 			}
 		}()
 	}
-	wg.Wait()
-	mu.Lock()
-	enough := len(bids) >= k
-	mu.Unlock()
-	if !enough || len(targets) == 0 {
+direct:
+	for left := len(targets); left > 0; {
+		select {
+		case <-answered:
+			left--
+			if count() >= want {
+				break direct
+			}
+			grace()
+		case <-graceC:
+			break direct
+		case <-bctx.Done():
+			break direct
+		}
+	}
+	if n := count(); n < k || len(targets) == 0 {
 		c.emit(req.ID, StateBidding, "asking the network (gossip)")
 		if err := c.d.Net.Publish(bctx, wire.TopicJobs, sealed); err != nil {
+			mu.Lock()
 			reasons = append(reasons, "gossip: "+err.Error())
+			mu.Unlock()
 		}
 		t0 := time.Now()
-	wait:
+	gossip:
 		for {
 			select {
 			case <-bctx.Done():
-				break wait
+				break gossip
+			case <-graceC:
+				break gossip
 			case b := <-f.bids:
 				accept(b.bid, b.bid.Provider, time.Since(t0))
-				mu.Lock()
-				n := len(bids)
-				mu.Unlock()
-				if n >= want {
-					break wait
+				if count() >= want {
+					break gossip
 				}
+				grace()
 			}
 		}
 	}
-	return bids, len(targets), reasons
+	// Requests still in flight are cancelled on return; a late answer is
+	// not taken (closed), so the caller owns the slice it gets.
+	mu.Lock()
+	defer mu.Unlock()
+	closed = true
+	return slices.Clone(bids), len(targets), slices.Clone(reasons)
 }
+
+// minBidGrace is the least time collectBids waits for more bids once it
+// has k.
+const minBidGrace = 2 * time.Millisecond
 
 // choose picks k distinct providers: cheapest, weighted by reputation and latency.
 func (c *Client) choose(bids []bidIn, k int) []bidIn {
@@ -795,14 +848,30 @@ func (c *Client) payAndAward(ctx context.Context, j *Job, chosen []bidIn, specCB
 		if err == nil {
 			_, err = c.d.Net.Request(ctx, b.bid.Provider, sealed)
 		}
-		if err != nil {
-			j.Assigned[i].State, j.Assigned[i].Error = StateFailed, "award: "+err.Error()
-			firstErr = cmpErr(firstErr, err)
-			if !errors.Is(err, ErrRefused) && !errors.Is(err, ErrUnpaid) && ctx.Err() == nil {
-				c.rate(b.bid.Provider, j.ID, ledger.OutcomeFailure) // bid, then went away
-			}
-		} else {
+		switch {
+		case err == nil:
 			j.Assigned[i].State = StateAwarded
+		case errors.Is(err, ErrRefused) || errors.Is(err, ErrUnpaid):
+			// The provider answered no: it journaled nothing, so a channel
+			// voucher is credited back now (the next one reuses the amount)
+			// and an escrow deal is refunded by Settle after its deadline.
+			firstErr = cmpErr(firstErr, err)
+			if err := c.refusedAward(j, i, err); err != nil {
+				return err
+			}
+		default:
+			// No answer (timeout, reset stream): the provider may have the
+			// award and run the job. The assignment waits for a result like
+			// any other; silence past the deadline is credited (channel) or
+			// refunded (escrow), a result is verified and paid as usual.
+			// Failing it here would leave a job the provider runs and is
+			// paid for while this client lists it failed.
+			firstErr = cmpErr(firstErr, err)
+			j.Assigned[i].State = StateAwarded
+			c.log.Info("award unconfirmed; waiting for a result or the deadline", "job", j.ID, "provider", b.bid.Provider, "err", err)
+			if ctx.Err() == nil {
+				c.rate(b.bid.Provider, j.ID, ledger.OutcomeFailure) // bid, then went quiet
+			}
 		}
 		// Written with the job's next state (awarded or failed): the
 		// payment was written before the award went out.
@@ -995,7 +1064,7 @@ loop:
 			a.State = StateSubmitted
 			c.emit(j.ID, StateVerifying, "result from %s; fetching %s", short(r.from), r.res.ResultCID)
 			pdir := filepath.Join(dir, safeName(r.from.String()))
-			if err := c.fetchAndCheck(ctx, a, pdir); err != nil {
+			if err := c.checkResult(ctx, a, r.res.Inline, pdir); err != nil {
 				a.Error = err.Error()
 				c.log.Warn("bad result", "job", j.ID, "provider", r.from, "err", err)
 			} else {
@@ -1101,15 +1170,22 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 				winner = a
 			}
 		case a.State == StateSubmitted:
-			// A result that is wrong, unfetchable, or outvoted.
+			// A result that is wrong, unfetchable, or outvoted: its
+			// reputation drops in both pay modes. Escrow: disputed when
+			// the deal names a mediator (disputed only once the chain
+			// says so, so the ledger is never ahead of it); without one
+			// the contract allows no dispute and the provider may claim
+			// after the challenge window (Settle then records it paid).
+			// Channel: its voucher was paid before the run (see
+			// docs/rationale/market.md).
 			ratings = append(ratings, rating{a.Provider, ledger.OutcomeDisagreement})
-			if j.PayMode == wire.PayEscrow && a.Deal.Mediator != (common.Address{}) {
-				if _, err := c.d.Settle.Dispute(ctx, *a.Deal); err != nil {
-					c.log.Warn("dispute", "job", j.ID, "provider", a.Provider, "err", err)
+			a.State = StateFailed
+			if j.PayMode == wire.PayEscrow && a.Deal != nil {
+				if a.Deal.Mediator == (common.Address{}) {
+					a.Error = joinErr(a.Error, "not accepted; the deal names no mediator, so the provider may claim after the challenge window")
+				} else if c.dispute(ctx, j, a) {
+					a.State = StateDisputed
 				}
-				a.State = StateDisputed
-			} else {
-				a.State = StateFailed
 			}
 		case a.State == StateAwarded:
 			ratings = append(ratings, rating{a.Provider, ledger.OutcomeFailure}) // silent: escrow is refunded by Settle after the deadline
@@ -1181,6 +1257,9 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 // deadline and verifies results that came in while no process waited for
 // them. Run calls it every TickInterval; tests call it directly.
 func (c *Client) Settle(ctx context.Context) {
+	// Disputed deals first, so a claimed deal is recorded as claimed, not
+	// accepted.
+	c.SettleDisputes(ctx)
 	now, err := c.chainNow(ctx)
 	if err != nil {
 		return
@@ -1199,7 +1278,10 @@ func (c *Client) Settle(ctx context.Context) {
 			select {
 			case <-f.done:
 			default:
-				continue // process still owns it
+				// The process still owns the job; a retry's abandoned
+				// escrow is refunded all the same once it is due.
+				c.refundAbandoned(ctx, &j, now)
+				continue
 			}
 		}
 		changed := false
@@ -1219,7 +1301,17 @@ func (c *Client) Settle(ctx context.Context) {
 			case st.Status == contracts.DealNone && a.State != StateAwarded:
 				a.State, changed = StateCancelled, true // the deal was never opened: nothing to settle
 			case st.Status == contracts.DealClosed:
-				// Not refunded by us, not disputed: the provider claimed it
+				refunded, err := c.closedByRefund(ctx, a)
+				if err != nil {
+					continue
+				}
+				if refunded {
+					// Refunded while the job's process ran (a retry), or
+					// before a crash kept the job record from saying so.
+					a.State, changed = StateRefunded, true
+					continue
+				}
+				// Not refunded, not disputed: the provider claimed it
 				// (or we accepted it before a crash). The chain says paid.
 				a.State, changed = StatePaid, true
 				j.Paid = new(big.Int).Add(orZero(j.Paid), a.Price)
@@ -1250,8 +1342,11 @@ func (c *Client) Settle(ctx context.Context) {
 				c.rate(a.Provider, j.ID, ledger.OutcomeSuccess)
 			}
 		}
-		if j.PayMode == wire.PayChannel && c.settleChannel(ctx, &j) {
-			changed = true
+		var credits func(tx *ledger.Tx) error
+		if j.PayMode == wire.PayChannel {
+			if ch, more := c.settleChannel(ctx, &j); ch {
+				changed, credits = true, more
+			}
 		}
 		if changed {
 			switch {
@@ -1272,7 +1367,7 @@ func (c *Client) Settle(ctx context.Context) {
 					j.Error = ErrNoResult.Error()
 				}
 			}
-			_ = c.save(&j)
+			_ = c.saveWith(&j, credits)
 			c.emit(j.ID, j.State, "settled")
 		}
 	}
@@ -1317,17 +1412,19 @@ func keepOutputs(j *Job, pdir string) {
 // settleChannel settles a channel job no process waits for (the client
 // restarted): a result that came in is fetched and checked (the voucher
 // already paid it; a wrong one is a disagreement), and a provider still
-// silent after the job's timeout plus ResultMargin has failed it, as in
-// decide (the voucher stays with the provider; only a failure it
-// reported itself is credited back, by both sides). It reports whether
-// j changed.
-func (c *Client) settleChannel(ctx context.Context, j *Job) bool {
+// silent after the job's timeout plus ResultMargin has failed it, as
+// the waiting path does: failed, its price credited back on the channel
+// (creditSilentOne; the provider credits the job too when it comes back,
+// or has reported the failure itself). It reports whether j changed and
+// returns the ledger credits to write with j (nil when none).
+func (c *Client) settleChannel(ctx context.Context, j *Job) (bool, func(tx *ledger.Tx) error) {
 	changed := false
 	late := time.Now().After(j.Updated.Add(j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin))
+	var credits []func(tx *ledger.Tx) error
 	for i := range j.Assigned {
 		a := &j.Assigned[i]
 		switch {
-		case a.State == StateSubmitted && a.ResultCID != "" && !a.Verified && j.Spec.Redundancy == 1:
+		case a.State == StateSubmitted && a.ResultCID != "" && !a.Verified && !a.Credited && j.Spec.Redundancy == 1:
 			dir, err := c.fetchLate(ctx, a)
 			if err != nil {
 				if !late && ctx.Err() == nil {
@@ -1343,6 +1440,12 @@ func (c *Client) settleChannel(ctx context.Context, j *Job) bool {
 			keepOutputs(j, dir)
 			c.rate(a.Provider, j.ID, ledger.OutcomeSuccess)
 		case (a.State == StateAwarded || a.State == StateSubmitted) && late:
+			if f := creditSilentOne(j, a); f != nil {
+				credits = append(credits, f)
+				changed = true
+				c.rate(a.Provider, j.ID, ledger.OutcomeFailure)
+				continue
+			}
 			a.State, changed = StateFailed, true
 			if a.Error == "" {
 				a.Error = "no result before the deadline"
@@ -1360,5 +1463,15 @@ func (c *Client) settleChannel(ctx context.Context, j *Job) bool {
 			j.Error = fmt.Errorf("%w: %s", ErrStopped, j.Assigned[i].Error).Error()
 		}
 	}
-	return changed
+	if len(credits) == 0 {
+		return changed, nil
+	}
+	return changed, func(tx *ledger.Tx) error {
+		for _, f := range credits {
+			if err := f(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

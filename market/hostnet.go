@@ -40,8 +40,11 @@ type HostNetwork struct {
 	mu       sync.Mutex
 	handlers map[wire.Type]Handler
 	topics   map[string]*pubsub.Topic
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// limits are the per-author gossip rate limits by topic (ratelimit.go);
+	// a topic without an entry gets TopicLimit's default when joined.
+	limits map[string]*authorLimiter
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 var _ Network = (*HostNetwork)(nil)
@@ -52,7 +55,8 @@ func NewHostNetwork(h host.Host, ps *pubsub.PubSub, log *slog.Logger) *HostNetwo
 	if log == nil {
 		log = slog.Default()
 	}
-	n := &HostNetwork{h: h, ps: ps, log: log.With("part", "market-net"), handlers: map[wire.Type]Handler{}, topics: map[string]*pubsub.Topic{}}
+	n := &HostNetwork{h: h, ps: ps, log: log.With("part", "market-net"), handlers: map[wire.Type]Handler{}, topics: map[string]*pubsub.Topic{},
+		limits: map[string]*authorLimiter{}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	h.SetStreamHandler(protocol.ID(wire.MarketProtocol), n.serve)
 	return n
@@ -203,12 +207,29 @@ func (n *HostNetwork) topic(name string) (*pubsub.Topic, error) {
 		typ = wire.TypeJobRequest
 	}
 	v := wire.GossipValidator(typ, nil)
-	err := n.ps.RegisterTopicValidator(name, func(ctx context.Context, from peer.ID, m *pubsub.Message) bool {
+	lim, ok := n.limits[name]
+	if !ok {
+		lim = newAuthorLimiter(TopicLimit(name), nil)
+		n.limits[name] = lim
+	}
+	self := n.h.ID()
+	err := n.ps.RegisterTopicValidator(name, func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		src, err := peer.IDFromBytes(m.From)
 		if err != nil {
-			return false
+			return pubsub.ValidationReject
 		}
-		return v(ctx, src, m.Data) == nil
+		// The rate limit comes first and costs a map lookup: a flood of
+		// valid-signed messages from one author stops here, before the
+		// CBOR decode and the signature check. Over the limit is
+		// ignored, not rejected: the relay that forwarded it did nothing
+		// wrong, and an honest author's burst must not cost it score.
+		if src != self && !lim.allow(src) {
+			return pubsub.ValidationIgnore
+		}
+		if v(ctx, src, m.Data) != nil {
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationAccept
 	})
 	if err != nil {
 		return nil, fmt.Errorf("market: validator for %s: %w", name, err)
@@ -219,6 +240,26 @@ func (n *HostNetwork) topic(name string) (*pubsub.Topic, error) {
 	}
 	n.topics[name] = t
 	return t, nil
+}
+
+// SetAuthorLimit sets the per-author rate limit of a gossip topic (a zero
+// Rate: no limit). It takes effect when the topic is first joined (by
+// Publish or Subscribe), so call it before them; topics without a call get
+// TopicLimit(topic).
+func (n *HostNetwork) SetAuthorLimit(topic string, lim AuthorLimit) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.limits[topic] = newAuthorLimiter(lim, nil)
+}
+
+// RateLimited returns how many gossip messages of topic the per-author
+// limit has refused so far.
+func (n *HostNetwork) RateLimited(topic string) uint64 {
+	n.mu.Lock()
+	lim := n.limits[topic]
+	n.mu.Unlock()
+	_, dropped := lim.stats()
+	return dropped
 }
 
 // Publish gossips sealed on topic.

@@ -26,7 +26,10 @@ var _ MediatorSettlement = (*contracts.Client)(nil)
 // Mediator settles disputed escrow deals that name it: it re-runs the
 // deterministic job and compares the output hash with the commitment the
 // provider posted on chain. Equal: the provider is paid; different: the
-// client is refunded and the collateral forfeited.
+// client is refunded and the collateral forfeited. It must rule within
+// the contract's mediation timeout; after that either party expires the
+// dispute (Client.SettleDisputes, Provider.SettleDisputes) and the client
+// gets price and fee back. See docs/rationale/disputes.md.
 type Mediator struct {
 	Settle  MediatorSettlement
 	Content Content
@@ -64,10 +67,21 @@ func (m *Mediator) Resolve(ctx context.Context, deal contracts.DealParams, dealI
 		return false, fmt.Errorf("%w: deal %s is %s, not disputed", ErrBadResult, dealID, st.Status)
 	}
 	subs, err := m.Settle.FilterResultsSubmitted(ctx, 0, []common.Hash{dealID})
-	if err != nil || len(subs) == 0 {
-		return false, fmt.Errorf("%w: no result commitment for deal %s: %v", ErrBadResult, dealID, err)
+	if err != nil {
+		return false, fmt.Errorf("market: result commitment of deal %s: %w", dealID, err)
 	}
-	claimed := subs[len(subs)-1].ResultHash
+	// Only the deal's provider can submit (the contract checks), and only
+	// once; take its commitment, not any log that names the deal.
+	var claimed [32]byte
+	found := false
+	for _, s := range subs {
+		if common.Hash(s.DealId) == dealID && s.Provider == deal.Provider {
+			claimed, found = s.ResultHash, true
+		}
+	}
+	if !found {
+		return false, fmt.Errorf("%w: no result commitment by the provider for deal %s", ErrBadResult, dealID)
+	}
 	dir := m.WorkDir
 	if dir == "" {
 		dir = os.TempDir()

@@ -35,24 +35,39 @@ const (
 // deterministic job get the same hash; the client recomputes it from the
 // fetched directory, so a Result cannot claim output it did not store.
 func OutputHash(dir string, exitCode int32) ([32]byte, error) {
-	h := sha256.New()
-	h.Write([]byte("cloudless-output-v1\x00"))
-	var n [8]byte
-	binary.BigEndian.PutUint32(n[:4], uint32(exitCode))
-	h.Write(n[:4])
-	put := func(b []byte) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
+	h, _, err := readOutput(dir, exitCode, -1)
+	return h, err
+}
+
+// readOutput hashes the output directory dir as OutputHash does and, when
+// its files hold at most keep bytes in all, also returns them as an
+// inline result (stdout, stderr, then out/ files in path order); keep < 0
+// never keeps them.
+func readOutput(dir string, exitCode int32, keep int) ([32]byte, []wire.InlineFile, error) {
+	var files []wire.InlineFile
+	total := 0
+	add := func(path string, b []byte) {
+		if keep < 0 {
+			return
+		}
+		total += len(b)
+		if total > keep || len(files) >= wire.MaxInline {
+			keep = -1
+			files = nil
+			return
+		}
+		files = append(files, wire.InlineFile{Path: path, Data: b})
 	}
-	for _, name := range []string{StdoutName, StderrName} {
+	var std [2][]byte // stdout, stderr
+	for i, name := range []string{StdoutName, StderrName} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return [32]byte{}, err
+			return [32]byte{}, nil, err
 		}
-		put(b)
+		std[i] = b
+		add(name, b)
 	}
-	var files []string
+	var names []string
 	outDir := filepath.Join(dir, OutDirName)
 	err := filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -63,27 +78,101 @@ func OutputHash(dir string, exitCode int32) ([32]byte, error) {
 		}
 		if d.Type().IsRegular() {
 			rel, _ := filepath.Rel(outDir, p)
-			files = append(files, filepath.ToSlash(rel))
+			names = append(names, filepath.ToSlash(rel))
 		} else if !d.IsDir() {
 			return fmt.Errorf("output %s: not a regular file", p)
 		}
 		return nil
 	})
 	if err != nil {
-		return [32]byte{}, err
+		return [32]byte{}, nil, err
 	}
-	sort.Strings(files)
-	for _, f := range files {
+	sort.Strings(names)
+	outs := make([][]byte, len(names))
+	for i, f := range names {
 		b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(f)))
 		if err != nil {
-			return [32]byte{}, err
+			return [32]byte{}, nil, err
 		}
+		outs[i] = b
+		add(OutDirName+"/"+f, b)
+	}
+	return hashOutput(exitCode, std[0], std[1], names, outs), files, nil
+}
+
+// hashOutput is OutputHash over contents already read: names are the
+// out/ files' slash paths relative to out/, sorted, and outs their bytes.
+func hashOutput(exitCode int32, stdout, stderr []byte, names []string, outs [][]byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte("cloudless-output-v1\x00"))
+	var n [8]byte
+	binary.BigEndian.PutUint32(n[:4], uint32(exitCode))
+	h.Write(n[:4])
+	put := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	put(stdout)
+	put(stderr)
+	for i, f := range names {
 		put([]byte(f))
-		put(b)
+		put(outs[i])
 	}
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
-	return out, nil
+	return out
+}
+
+// inlineHash is OutputHash over an inline result's files (wire.Result
+// Inline, already validated: stdout and stderr once, the rest under
+// out/).
+func inlineHash(exitCode int32, files []wire.InlineFile) [32]byte {
+	var stdout, stderr []byte
+	type entry struct {
+		name string
+		data []byte
+	}
+	var outs []entry
+	for _, f := range files {
+		switch f.Path {
+		case StdoutName:
+			stdout = f.Data
+		case StderrName:
+			stderr = f.Data
+		default:
+			outs = append(outs, entry{strings.TrimPrefix(f.Path, OutDirName+"/"), f.Data})
+		}
+	}
+	sort.Slice(outs, func(i, j int) bool { return outs[i].name < outs[j].name })
+	names := make([]string, len(outs))
+	datas := make([][]byte, len(outs))
+	for i, e := range outs {
+		names[i], datas[i] = e.name, e.data
+	}
+	return hashOutput(exitCode, stdout, stderr, names, datas)
+}
+
+// writeInline lays an inline result's files out under dir as a fetched
+// result directory would be (stdout, stderr, out/...). dir must not exist.
+func writeInline(dir string, files []wire.InlineFile) error {
+	if err := os.MkdirAll(filepath.Join(dir, OutDirName), 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		rel := filepath.FromSlash(f.Path)
+		if !filepath.IsLocal(rel) { // wire validated it; never write outside dir
+			return fmt.Errorf("inline path %q is not local", f.Path)
+		}
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AddressOf returns the Ethereum address of a peer whose ID embeds a

@@ -160,10 +160,28 @@ type Provider struct {
 	retryGap map[string]time.Duration
 
 	offerNow chan struct{}
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	once     sync.Once
+	// offerDirty: capacity changed since the last offer; offeredFree:
+	// the last offer published had a free slot (see changed).
+	offerDirty  bool
+	offeredFree bool
+	// marks are deliveries not yet written to the ledger, by job key
+	// (true: delivered, false: given up); see queueDelivered.
+	marks      map[string]bool
+	markQueued bool
+	flushMu    sync.Mutex // held while queued deliveries are written
+	// watch are the keys of jobs Settle looks at between full scans
+	// (escrow jobs not yet paid, refunded or failed); lastFull is the
+	// last full scan. See Settle.
+	watch    map[string]bool
+	lastFull time.Time
+	// inline holds, by job key, the sealed Result with the output inline
+	// when it is too big to keep in the ledger record (see run).
+	inline map[string][]byte
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
 }
 
 // NewProvider checks deps and cfg and registers the provider's handlers on
@@ -214,6 +232,8 @@ func (p *Provider) Run(ctx context.Context) error {
 	p.publishOffer(ctx)
 	offerT := time.NewTicker(p.cfg.OfferInterval)
 	defer offerT.Stop()
+	coalesceT := time.NewTicker(min(offerCoalesce, p.cfg.OfferInterval))
+	defer coalesceT.Stop()
 	tick := time.NewTicker(p.cfg.TickInterval)
 	defer tick.Stop()
 	for {
@@ -225,6 +245,10 @@ func (p *Provider) Run(ctx context.Context) error {
 			p.publishOffer(ctx)
 		case <-p.offerNow:
 			p.publishOffer(ctx)
+		case <-coalesceT.C:
+			if p.takeDirty() {
+				p.publishOffer(ctx)
+			}
 		case <-tick.C:
 			p.Settle(ctx)
 		}
@@ -233,15 +257,40 @@ func (p *Provider) Run(ctx context.Context) error {
 
 // Close stops Run and waits for running jobs. Safe to call twice.
 func (p *Provider) Close() error {
-	p.once.Do(func() { p.cancel(); p.wg.Wait() })
+	p.once.Do(func() { p.cancel(); p.wg.Wait(); p.flushMarks() })
 	return nil
 }
 
+// offerCoalesce is the shortest time between two offers that only
+// update the free capacity; an offer that turns the provider from full to
+// free (or back) goes out at once.
+const offerCoalesce = time.Second
+
+// changed notes that capacity changed (an award taken, a job finished).
+// The offer is republished at once only when the provider went from full
+// to having a free slot or back; other changes are folded into one offer
+// per offerCoalesce (Run). Republishing on every award and finish was
+// ~99% of the gossip traffic under load (docs/rationale/market-speed.md).
 func (p *Provider) changed() {
-	select {
-	case p.offerNow <- struct{}{}:
-	default:
+	c := p.d.Runner.Capacity()
+	p.mu.Lock()
+	free := c.FreeSlots-p.reserved > 0
+	cross := free != p.offeredFree
+	p.offerDirty = true
+	p.mu.Unlock()
+	if cross {
+		select {
+		case p.offerNow <- struct{}{}:
+		default:
+		}
 	}
+}
+
+// takeDirty reports whether capacity changed since the last offer.
+func (p *Provider) takeDirty() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.offerDirty
 }
 
 // Offer builds the provider's current signed offer (nil when it has no free slot).
@@ -275,6 +324,9 @@ func (p *Provider) Offer() *wire.Offer {
 
 func (p *Provider) publishOffer(ctx context.Context) {
 	o := p.Offer()
+	p.mu.Lock()
+	p.offerDirty, p.offeredFree = false, o != nil
+	p.mu.Unlock()
 	if o == nil {
 		return
 	}
@@ -510,6 +562,11 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 		return nil, err
 	}
 	accepted = true
+	if r.PayMode == wire.PayEscrow {
+		p.mu.Lock()
+		p.watchLocked(key) // Settle commits, claims or notices its refund
+		p.mu.Unlock()
+	}
 	p.m.Award("accepted")
 	p.m.Job("provider", StateAwarded)
 	p.wg.Add(1)
@@ -532,16 +589,48 @@ func (p *Provider) chainNow(ctx context.Context) (uint64, error) {
 // verifyDeal finds the deal on chain and checks it pays this provider for
 // this job at least the bid price, with a deadline that leaves time to run,
 // an acceptable mediator and challenge window, and that it is still open.
+//
+// It is on the award's critical path, so the deal's state is read while
+// the head and the opening event are, and the event is looked for in the
+// last recentDealBlocks blocks first (the client opened the deal just
+// before the award) instead of the whole chain since FromBlock, which
+// grows with every deal between the two.
 func (p *Provider) verifyDeal(ctx context.Context, r *ProviderJob, id common.Hash) (*contracts.DealParams, error) {
-	evs, err := p.d.Settle.FilterDealsOpened(ctx, p.cfg.FromBlock, []common.Address{r.ClientAddr}, []common.Address{p.me})
+	const recentDealBlocks = 256
+	var st contracts.DealState
+	var stErr error
+	stDone := make(chan struct{})
+	go func() {
+		defer close(stDone)
+		st, stErr = p.d.Settle.Deal(ctx, id)
+	}()
+	defer func() { <-stDone }()
+	head, err := p.d.Settle.Backend().HeaderByNumber(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: look up deal %s: %v", ErrUnpaid, id, err)
+		return nil, fmt.Errorf("market: chain head: %w", err)
 	}
-	var ev *contracts.MarketplaceDealOpened
-	for _, e := range evs {
-		if e.DealId == id {
-			ev = e
+	find := func(from uint64) (*contracts.MarketplaceDealOpened, error) {
+		evs, err := p.d.Settle.FilterDealsOpened(ctx, from, []common.Address{r.ClientAddr}, []common.Address{p.me})
+		if err != nil {
+			return nil, fmt.Errorf("%w: look up deal %s: %v", ErrUnpaid, id, err)
 		}
+		for _, e := range evs {
+			if e.DealId == id {
+				return e, nil
+			}
+		}
+		return nil, nil
+	}
+	from := p.cfg.FromBlock
+	if n := head.Number.Uint64(); n > recentDealBlocks {
+		from = max(from, n-recentDealBlocks)
+	}
+	ev, err := find(from)
+	if err == nil && ev == nil && from != p.cfg.FromBlock {
+		ev, err = find(p.cfg.FromBlock)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if ev == nil {
 		return nil, fmt.Errorf("%w: no deal %s from %s to %s on chain", ErrUnpaid, id, r.ClientAddr, p.me)
@@ -554,10 +643,7 @@ func (p *Provider) verifyDeal(ctx context.Context, r *ProviderJob, id common.Has
 	if err != nil {
 		return nil, err
 	}
-	now, err := p.chainNow(ctx)
-	if err != nil {
-		return nil, err
-	}
+	now := head.Time
 	switch {
 	case dp.Price.Cmp(r.Price) < 0:
 		return nil, fmt.Errorf("%w: deal price %s below bid %s", ErrUnpaid, dp.Price, r.Price)
@@ -570,9 +656,9 @@ func (p *Provider) verifyDeal(ctx context.Context, r *ProviderJob, id common.Has
 	case dp.Deadline < now+uint64((r.Spec.Resources.Timeout.D()+p.cfg.ResultMargin)/time.Second):
 		return nil, fmt.Errorf("%w: deal deadline leaves too little time to run", ErrRefused)
 	}
-	st, err := p.d.Settle.Deal(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("%w: deal state: %v", ErrUnpaid, err)
+	<-stDone
+	if stErr != nil {
+		return nil, fmt.Errorf("%w: deal state: %v", ErrUnpaid, stErr)
 	}
 	if st.Status != contracts.DealOpen {
 		return nil, fmt.Errorf("%w: deal %s is %s", ErrUnpaid, id, st.Status)
@@ -884,12 +970,61 @@ func (p *Provider) run(ctx context.Context, r *ProviderJob) error {
 	}
 	r.ResultCID = cid
 	res := &wire.Result{JobID: r.ID, Provider: p.d.Net.ID(), ResultCID: cid, ExitCode: r.ExitCode, Usage: r.Usage, OutputHash: r.OutputHash, Error: r.Error}
+	if x.inline != nil {
+		// A small output goes inside the Result: the client checks the
+		// hash over it and skips the bitswap fetch. The CID stays
+		// stored and pinned for `job result`, disputes and mediators.
+		res.Inline = x.inline
+		sealed, err := p.d.Seal(res)
+		if err == nil && len(sealed) <= wire.MaxMessageSize { // else: by CID only
+			if inlineBytes(x.inline) <= ledgerInline {
+				r.Result = sealed
+				return nil
+			}
+			// Too big to carry in every ledger read of the job: the
+			// ledger keeps the CID-only Result (recovery re-delivers
+			// that), the first delivery sends this one.
+			p.mu.Lock()
+			if p.inline == nil {
+				p.inline = map[string][]byte{}
+			}
+			p.inline[providerKey(r.Client, r.ID)] = sealed
+			p.mu.Unlock()
+		}
+		res.Inline = nil
+	}
 	sealed, err := p.d.Seal(res)
 	if err != nil {
 		return err
 	}
 	r.Result = sealed
 	return nil
+}
+
+// Inline results: outputs of at most inlineMax bytes (and whose sealed
+// Result fits wire.MaxMessageSize) travel inside the Result; up to
+// ledgerInline bytes the ledger keeps that Result too.
+const (
+	inlineMax    = 60 << 10
+	ledgerInline = 4 << 10
+)
+
+func inlineBytes(fs []wire.InlineFile) int {
+	n := 0
+	for _, f := range fs {
+		n += len(f.Path) + len(f.Data)
+	}
+	return n
+}
+
+// takeInline returns (and forgets) the inline Result kept for key's
+// first delivery, or nil.
+func (p *Provider) takeInline(key string) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := p.inline[key]
+	delete(p.inline, key)
+	return b
 }
 
 // execution is what execJob produced: the output directory (stdout,
@@ -900,6 +1035,8 @@ type execution struct {
 	usage    wire.Usage
 	errText  string
 	hash     [32]byte
+	// inline is the output's files when they fit inlineMax, else nil.
+	inline []wire.InlineFile
 	// stopped: the sandbox stopped or refused the module (a limit, a
 	// trap, an invalid module), as opposed to a host failure.
 	stopped bool
@@ -1012,11 +1149,11 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 	if err := os.WriteFile(filepath.Join(x.root, StderrName), stderr, 0o644); err != nil {
 		return nil, err
 	}
-	h, err := OutputHash(x.root, x.exitCode)
+	h, inline, err := readOutput(x.root, x.exitCode, inlineMax)
 	if err != nil {
 		return nil, err
 	}
-	x.hash = h
+	x.hash, x.inline = h, inline
 	return x, nil
 }
 
@@ -1030,21 +1167,22 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 	defer release()
 	deadline := r.Created.Add(r.Spec.Resources.Timeout.D() + 5*time.Minute)
 	delay := 100 * time.Millisecond
+	msg := r.Result
+	if b := p.takeInline(providerKey(r.Client, r.ID)); b != nil {
+		msg = b // the first attempt carries the output; retries the CID only
+	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err := p.d.Net.Request(rctx, r.Client, r.Result)
+		_, err := p.d.Net.Request(rctx, r.Client, msg)
 		cancel()
+		msg = r.Result
 		if err == nil || errors.Is(err, ErrRefused) || errors.Is(err, ErrDuplicate) {
-			if err := p.markDelivered(r, true); err != nil {
-				p.log.Error("ledger", "err", err)
-			}
+			p.queueDelivered(r, true)
 			return
 		}
 		if time.Now().After(deadline) {
 			p.log.Warn("result not delivered", "job", r.ID, "err", err)
-			if err := p.markDelivered(r, false); err != nil { // a channel job's voucher is held all the same
-				p.log.Error("ledger", "err", err)
-			}
+			p.queueDelivered(r, false) // a channel job's voucher is held all the same
 			return
 		}
 		select {
@@ -1056,40 +1194,87 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 	}
 }
 
-// markDelivered records a delivery (delivered false: given up) on the
-// job's current ledger record, not on r, which may be stale (Settle may
-// have marked the job paid meanwhile); a channel job's voucher is held
-// either way, so a submitted channel job becomes paid. r gets the record
-// written.
-func (p *Provider) markDelivered(r *ProviderJob, delivered bool) error {
+// markDelay is how late a delivery is written to the ledger: deliveries
+// within it share one transaction and one fsync.
+const markDelay = 50 * time.Millisecond
+
+// queueDelivered records a delivery (delivered false: given up) in a batch
+// that flushMarks writes within markDelay. Nothing is sent on the strength
+// of this write, so it is not written before anything: a crash before the
+// flush only makes recovery deliver the result again, which the client
+// answers as a duplicate (docs/rationale/market-speed.md).
+func (p *Provider) queueDelivered(r *ProviderJob, delivered bool) {
 	key := providerKey(r.Client, r.ID)
-	var out ProviderJob
-	var paid bool
+	p.mu.Lock()
+	if p.marks == nil {
+		p.marks = map[string]bool{}
+	}
+	p.marks[key] = p.marks[key] || delivered
+	start := !p.markQueued
+	p.markQueued = true
+	p.mu.Unlock()
+	if start {
+		time.AfterFunc(markDelay, p.flushMarks)
+	}
+}
+
+// flushMarks writes the queued deliveries. It returns once they, and any
+// a concurrent call took, are written.
+func (p *Provider) flushMarks() {
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	p.mu.Lock()
+	marks := p.marks
+	p.marks, p.markQueued = nil, false
+	p.mu.Unlock()
+	if len(marks) == 0 {
+		return
+	}
+	if err := p.markDelivered(marks); err != nil {
+		// One bad record must not hold up the others: one by one.
+		for k, d := range marks {
+			if err := p.markDelivered(map[string]bool{k: d}); err != nil {
+				p.log.Error("ledger", "job", k, "err", err)
+			}
+		}
+	}
+}
+
+// markDelivered records deliveries (by job key; false: given up) on the
+// jobs' current ledger records, in one transaction; a channel job's
+// voucher is held either way, so a submitted channel job becomes paid.
+func (p *Provider) markDelivered(marks map[string]bool) error {
+	var paid []*big.Int
 	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
-		lj, err := tx.Job(key)
-		if err != nil {
-			return err
+		paid = paid[:0]
+		now := time.Now()
+		for key, delivered := range marks {
+			lj, err := tx.Job(key)
+			if err != nil {
+				return err
+			}
+			cur, err := providerJobOf(lj)
+			if err != nil {
+				return err
+			}
+			cur.Delivered = cur.Delivered || delivered
+			if cur.PayMode == wire.PayChannel && cur.State == StateSubmitted {
+				cur.State = StatePaid // the voucher is held; redemption is per channel
+				paid = append(paid, cur.Price)
+			}
+			cur.Updated = now
+			if err := putProviderJob(tx, cur); err != nil {
+				return err
+			}
 		}
-		cur, err := providerJobOf(lj)
-		if err != nil {
-			return err
-		}
-		cur.Delivered = cur.Delivered || delivered
-		paid = cur.PayMode == wire.PayChannel && cur.State == StateSubmitted
-		if paid {
-			cur.State = StatePaid // the voucher is held; redemption is per channel
-		}
-		cur.Updated = time.Now()
-		out = *cur
-		return putProviderJob(tx, cur)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	*r = out
-	if paid {
+	for _, price := range paid {
 		p.m.Job("provider", StatePaid)
-		p.m.Paid("provider_voucher", r.Price)
+		p.m.Paid("provider_voucher", price)
 	}
 	return nil
 }
@@ -1123,13 +1308,21 @@ func (p *Provider) retryLater(key string, ok bool) {
 // deals the client accepted or refunded, and redeems vouchers that are
 // due. Run calls it every TickInterval; tests call it directly.
 func (p *Provider) Settle(ctx context.Context) {
+	// Disputed deals first: the loop below reads a closed deal with our
+	// result on chain as paid, which holds only for accept and claim.
+	p.SettleDisputes(ctx)
 	now, err := p.chainNow(ctx)
 	if err != nil {
 		p.log.Debug("settle", "err", err)
 		return
 	}
-	ljs, err := p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider,
-		States: []ledger.JobState{ledger.JobResultStored, ledger.JobResultSent, ledger.JobCommitted}})
+	p.mu.Lock()
+	full := p.lastFull.IsZero() || time.Since(p.lastFull) >= fullSettleEvery
+	if full {
+		p.lastFull = time.Now()
+	}
+	p.mu.Unlock()
+	ljs, err := p.settleJobs(ctx, full)
 	if err != nil {
 		p.log.Warn("settle", "err", err)
 		return
@@ -1210,8 +1403,70 @@ func (p *Provider) Settle(ctx context.Context) {
 		p.m.Job("provider", StatePaid)
 		p.m.Paid("provider_escrow", r.Price)
 	}
-	p.recordReconciled(ctx)
+	if full {
+		p.recordReconciled(ctx)
+	}
 	p.redeem(ctx, p.cfg.RedeemAmount)
+}
+
+// fullSettleEvery: Settle reads every provider job of the ledger on its
+// first call and then once a minute; in between it reads only the watched
+// jobs (escrow jobs this process took or recovered, and what the last
+// full read found unsettled). Reading the whole ledger every tick cost
+// O(jobs ever run) per tick: half the provider's CPU after a few hundred
+// jobs (docs/rationale/market-speed.md).
+const fullSettleEvery = time.Minute
+
+var settleStates = []ledger.JobState{ledger.JobResultStored, ledger.JobResultSent, ledger.JobCommitted}
+
+// settleJobs returns the provider jobs Settle may act on: all of them in
+// settleStates on a full pass, else the watched ones in those states.
+// Watched jobs that ended are forgotten.
+func (p *Provider) settleJobs(ctx context.Context, full bool) ([]ledger.Job, error) {
+	if full {
+		ljs, err := p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider, States: settleStates})
+		if err != nil {
+			return nil, err
+		}
+		p.mu.Lock()
+		for _, lj := range ljs {
+			p.watchLocked(lj.ID)
+		}
+		p.mu.Unlock()
+		return ljs, nil
+	}
+	p.mu.Lock()
+	keys := make([]string, 0, len(p.watch))
+	for k := range p.watch {
+		keys = append(keys, k)
+	}
+	p.mu.Unlock()
+	var out []ledger.Job
+	for _, k := range keys {
+		lj, err := p.d.Ledger.Job(ctx, k)
+		if errors.Is(err, ledger.ErrNotFound) || err == nil && lj.Terminal() {
+			p.mu.Lock()
+			delete(p.watch, k)
+			p.mu.Unlock()
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(settleStates, lj.State) {
+			out = append(out, lj)
+		}
+	}
+	return out, nil
+}
+
+// watchLocked adds a job key to what Settle reads between full passes;
+// p.mu is held.
+func (p *Provider) watchLocked(key string) {
+	if p.watch == nil {
+		p.watch = map[string]bool{}
+	}
+	p.watch[key] = true
 }
 
 // recordReconciled finishes escrow jobs the ledger's reconciliation with
@@ -1332,7 +1587,13 @@ func (p *Provider) recover(ctx context.Context) error {
 		if !r.State.Terminal() && (r.State != StateSubmitted || !r.Delivered) || r.State == StateFailed && r.Stopped && !r.Delivered {
 			todo = append(todo, r)
 		}
+		if r.PayMode == wire.PayEscrow && !lj.Terminal() {
+			p.mu.Lock()
+			p.watchLocked(lj.ID)
+			p.mu.Unlock()
+		}
 	}
+	p.creditInterrupted(todo) // channel jobs too late to re-run: credited (provider_recover.go)
 	for _, r := range todo {
 		p.log.Info("recovering job", "job", r.ID, "state", r.State)
 		p.wg.Add(1)
@@ -1346,6 +1607,7 @@ func (p *Provider) recover(ctx context.Context) error {
 
 // Jobs returns the provider's job records, newest first.
 func (p *Provider) Jobs() ([]ProviderJob, error) {
+	p.flushMarks() // what is delivered shows as delivered
 	ljs, err := p.d.Ledger.Jobs(context.Background(), ledger.JobFilter{Role: ledger.RoleProvider})
 	if err != nil {
 		return nil, err
