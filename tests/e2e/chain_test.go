@@ -222,6 +222,7 @@ type jobDetail struct {
 		DealID     common.Hash `json:"deal_id"`
 		Channel    common.Hash `json:"channel"`
 		Cumulative *big.Int    `json:"cumulative"`
+		Credited   bool        `json:"credited"`
 		Error      string      `json:"error"`
 	} `json:"assigned"`
 }

@@ -303,26 +303,27 @@ func (c *cluster) submit(args ...string) string {
 	return j.ID
 }
 
-// settled: a job is over and its money settled. Paid and refunded jobs
-// are; a failed or cancelled job is once none of its escrow deals is
-// still open (Settle refunds those and then calls the job refunded).
+// settled: a job is over and its money settled: it ended (paid,
+// refunded, failed or cancelled) and none of its escrow deals is still
+// open. A failed job waits for Settle to refund its deal (then it is
+// refunded); a paid job after --retry waits for the refund of the deal
+// its silent first provider left open.
 func settled(j client.Job) bool {
 	switch j.State {
-	case "paid", "refunded":
-		return true
-	case "failed", "cancelled":
-		for _, a := range detail(j).Assigned {
-			if a.DealID != (common.Hash{}) && a.State != "refunded" && a.State != "cancelled" && a.State != "paid" {
-				return false
-			}
-		}
-		return true
+	case "paid", "refunded", "failed", "cancelled":
+	default:
+		return false
 	}
-	return false
+	for _, a := range detail(j).Assigned {
+		if a.DealID != (common.Hash{}) && a.State != "refunded" && a.State != "cancelled" && a.State != "paid" {
+			return false
+		}
+	}
+	return true
 }
 
-// waitSettled polls the client's job list until every job in ids is paid
-// or refunded (or max passes) and returns the jobs by ID.
+// waitSettled polls the client's job list until every job in ids is
+// settled (or max passes) and returns the jobs by ID.
 func (c *cluster) waitSettled(ids []string, max time.Duration) map[string]client.Job {
 	c.t.Helper()
 	var byID map[string]client.Job

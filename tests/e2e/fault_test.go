@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/cloudless-network/cloudless/node/client"
 )
 
@@ -109,10 +111,15 @@ func (c *cluster) waitRunning(id string) (run *node, others []*node) {
 	return run, others
 }
 
-// TestProviderKilledMidRun: the provider running a job is SIGKILLed and
-// stays down. Escrow: the client is refunded after the deal deadline.
-// Channel: the client is not charged. With --retry: the job completes on
-// the other provider.
+// TestProviderKilledMidRun: the provider running a job is SIGKILLed.
+// Escrow: it stays down; the client is refunded after the deal deadline.
+// Channel: the client is not charged — the job ends failed with its price
+// credited on the channel (the voucher was signed before the run, so "not
+// charged" is the credit: docs/rationale/market.md "Why are channel jobs
+// that fail credited"); the provider, restarted, credits the interrupted
+// job too; the next job to it reuses the amount, so the client pays one
+// job's price for the two. With --retry: the job completes on the other
+// provider and the dead one's escrow is refunded.
 func TestProviderKilledMidRun(t *testing.T) {
 	needE2E(t)
 	t.Parallel()
@@ -169,40 +176,68 @@ func providerKilled(t *testing.T, pay string, retry bool) {
 		}
 		c.waitProviderJob(others[0], id, time.Minute, "paid")
 	}
+	// Settled: every escrow deal closed (after --retry too: the dead
+	// provider's deal is refunded once its deadline passes).
 	jobs := c.waitSettled([]string{id}, settleMax)
 	j := jobs[id]
 	d := detail(j)
+	ids := []string{id}
+	want := "0"
 	switch {
 	case pay == "escrow" && !retry:
 		if j.State != "refunded" || len(d.Assigned) != 1 || d.Assigned[0].State != "refunded" {
 			t.Errorf("job %s: %s %+v, want refunded", id[:8], j.State, d.Assigned)
 		}
 	case pay == "channel":
-		if j.State == "paid" {
-			t.Errorf("channel job %s: paid, though its provider died", id[:8])
+		if j.State == "paid" || len(d.Assigned) != 1 || d.Assigned[0].State != "failed" || !d.Assigned[0].Credited {
+			t.Fatalf("channel job %s: %s %+v, want failed with its price credited (its provider died)", id[:8], j.State, d.Assigned)
 		}
+		// The victim comes back: its recovery credits the interrupted
+		// job instead of running it and counting it earned.
+		c.restart(victim)
+		if pj := c.waitProviderJob(victim, id, 2*time.Minute, "failed", "paid"); pj.State != "failed" {
+			t.Errorf("%s lists the interrupted channel job %s as %s, want failed (credited)", victim.name, id[:8], pj.State)
+		}
+		// The next job to it is paid by the credit. The other provider
+		// goes down so that the victim is the only bidder.
+		c.kill(others[0])
+		id2 := c.submit("--pay", "channel", "--timeout", jobTimeout, "--max-price", maxPrice, cid, "--", "20")
+		j2 := c.waitSettled([]string{id2}, settleMax)[id2]
+		d2 := detail(j2)
+		if j2.State != "paid" || len(d2.Assigned) != 1 || common.HexToAddress(d2.Assigned[0].Addr) != victim.address {
+			t.Fatalf("job %s after the victim's restart: %s %+v, want paid by %s", id2[:8], j2.State, d2.Assigned, victim.name)
+		}
+		if c1, c2 := d.Assigned[0].Cumulative, d2.Assigned[0].Cumulative; c1 == nil || c2 == nil || c1.Cmp(c2) != 0 {
+			t.Errorf("voucher of the next job %v, want %v: the credited job's amount reused", c2, c1)
+		}
+		c.waitProviderJob(victim, id2, time.Minute, "paid")
+		ids = append(ids, id2)
+		want = priceOf(victim.name) // one job's price for the two
 	case retry:
-		if j.State != "paid" {
-			t.Errorf("retried job %s: %s, want paid (by %s)", id[:8], j.State, others[0].name)
+		if j.State != "paid" || len(d.Assigned) != 2 || d.Assigned[0].State != "refunded" || d.Assigned[1].State != "paid" {
+			t.Errorf("retried job %s: %s %+v, want paid (by %s) with %s's escrow refunded", id[:8], j.State, d.Assigned, others[0].name, victim.name)
 		}
+		want = priceOf(others[0].name)
 	}
-	// The victim stays down: its chain side is in the books, its ledger
-	// after a restart is TestProviderCutOffFromChain's subject.
+	// A victim left down has its chain side in the books; its ledger after
+	// a restart is TestProviderUnreachable's subject.
 	b1, paid := c.checkSince(b0)
-	want := "0"
-	if retry {
-		for _, ps := range twoProviders {
-			if ps.name == others[0].name {
-				want = ps.pricePerJob
-			}
-		}
-	}
 	if paid.String() != want {
-		t.Errorf("client paid %s wei, want %s", paid, want)
+		t.Errorf("client paid %s wei for jobs %v, want %s", paid, ids, want)
 	}
 	if p, r := c.checkJobsAgainstChain(b1.jobs); pay == "escrow" && r != 1 {
 		t.Errorf("deals on chain: %d paid %d refunded, want %s's refunded", p, r, victim.name)
 	}
+}
+
+// priceOf is the price per job of provider name.
+func priceOf(name string) string {
+	for _, ps := range twoProviders {
+		if ps.name == name {
+			return ps.pricePerJob
+		}
+	}
+	return ""
 }
 
 // crashRounds: issue 6's crash injection, 20 rounds in CI, 200 with
@@ -404,78 +439,81 @@ func TestChainRPCOutage(t *testing.T) {
 	}
 }
 
-// TestProviderFrozen: the provider running a job is frozen with SIGSTOP
-// (a peer cut off: its connections stay open but nothing answers). The
-// escrow is refunded after the deadline; when the provider thaws it is
-// not paid, and nothing is paid twice.
-func TestProviderFrozen(t *testing.T) {
+// TestProviderUnreachable: the provider running an escrow job becomes
+// unreachable before it can commit the result, and the client, which
+// still reaches the chain, is refunded after the deadline. When the
+// provider is back it must find the deal refunded and not count the job
+// as paid, and nothing is paid twice.
+//
+//   - frozen: SIGSTOP (a peer cut off: its connections stay open but
+//     nothing answers); SIGCONT afterwards, and the thawed provider
+//     finishes the job.
+//   - cut_off_from_chain: its JSON-RPC proxy goes down while the job runs,
+//     so the run ends but the commit fails ("done"); the chain comes back
+//     and the provider is restarted, which resumes unfinished jobs.
+func TestProviderUnreachable(t *testing.T) {
 	needE2E(t)
 	t.Parallel()
-	c := newCluster(t, clusterOpts{providers: twoProviders})
-	cid := c.publishSpin()
-	b0 := c.books()
-	id := c.submit("--timeout", jobTimeout, "--max-price", maxPrice, cid, "--", spinLong)
-	p1, _ := c.waitRunning(id)
-	p1.signal(syscall.SIGSTOP)
-	t.Logf("%s frozen while running job %s", p1.name, id[:8])
-	jobs := c.waitSettled([]string{id}, settleMax)
-	if jobs[id].State != "refunded" {
-		t.Errorf("job %s: %s, want refunded", id[:8], jobs[id].State)
-	}
-	p1.signal(syscall.SIGCONT)
-	// Thawed, p1 finishes the job and finds the deal refunded: its job
-	// must end unpaid.
-	pj := c.waitProviderJob(p1, id, 2*time.Minute, "failed", "refunded", "cancelled", "paid")
-	if pj.State == "paid" {
-		t.Errorf("%s lists the refunded job %s as paid (its ledger counts money the chain never paid it)", p1.name, id[:8])
-	}
-	b1, paid := c.checkSince(b0)
-	if paid.Sign() != 0 {
-		t.Errorf("client paid %s for a job whose provider froze", paid)
-	}
-	if p, r := c.checkJobsAgainstChain(b1.jobs); p != 0 || r != 1 {
-		t.Errorf("deals: %d paid %d refunded, want 1 refunded", p, r)
-	}
-}
-
-// TestProviderCutOffFromChain: the provider running an escrow job loses
-// the chain (its JSON-RPC proxy goes down) before it can commit the
-// result; the client, which still reaches the chain, is refunded after the
-// deadline. When the provider's chain comes back (and the provider is
-// restarted, which resumes unfinished jobs), it must find the deal
-// refunded and not count the job as paid.
-func TestProviderCutOffFromChain(t *testing.T) {
-	needE2E(t)
-	t.Parallel()
-	c := newCluster(t, clusterOpts{providers: twoProviders[:1], rpcProxy: true, providersOnly: true})
-	cid := c.publishSpin()
-	b0 := c.books()
-	// A long timeout: the run must end (and its commit fail), not be
-	// stopped by the sandbox, even on a loaded machine.
-	id := c.submit("--timeout", "60s", "--max-price", maxPrice, cid, "--", spinLong)
-	p1, _ := c.waitRunning(id)
-	c.proxy.down()
-	t.Logf("%s cut off from the chain while running job %s", p1.name, id[:8])
-	c.waitProviderJob(p1, id, 2*time.Minute, "done")
-	jobs := c.waitSettled([]string{id}, settleMax)
-	if jobs[id].State != "refunded" {
-		t.Errorf("job %s: %s, want refunded", id[:8], jobs[id].State)
-	}
-	if err := c.proxy.up(); err != nil {
-		t.Fatal(err)
-	}
-	c.kill(p1)
-	c.restart(p1)
-	pj := c.waitProviderJob(p1, id, 2*time.Minute, "failed", "refunded", "cancelled", "paid")
-	if pj.State == "paid" {
-		t.Errorf("%s lists the refunded job %s as paid (its ledger counts money the chain never paid it)", p1.name, id[:8])
-	}
-	b1, paid := c.checkSince(b0)
-	if paid.Sign() != 0 {
-		t.Errorf("client paid %s for a job whose provider lost the chain", paid)
-	}
-	if p, r := c.checkJobsAgainstChain(b1.jobs); p != 0 || r != 1 {
-		t.Errorf("deals: %d paid %d refunded, want 1 refunded", p, r)
+	for _, tc := range []struct {
+		name string
+		opts clusterOpts
+		// timeout of the job: for cut_off_from_chain a long one, so that
+		// the run ends (and its commit fails) rather than being stopped
+		// by the sandbox, even on a loaded machine.
+		timeout string
+		// cut makes p unreachable while it runs job id; heal brings it back.
+		cut, heal func(c *cluster, p *node, id string)
+	}{
+		{
+			name:    "frozen",
+			opts:    clusterOpts{providers: twoProviders},
+			timeout: jobTimeout,
+			cut:     func(c *cluster, p *node, id string) { p.signal(syscall.SIGSTOP) },
+			heal:    func(c *cluster, p *node, id string) { p.signal(syscall.SIGCONT) },
+		},
+		{
+			name:    "cut_off_from_chain",
+			opts:    clusterOpts{providers: twoProviders[:1], rpcProxy: true, providersOnly: true},
+			timeout: "60s",
+			cut: func(c *cluster, p *node, id string) {
+				c.proxy.down()
+				c.waitProviderJob(p, id, 2*time.Minute, "done")
+			},
+			heal: func(c *cluster, p *node, id string) {
+				if err := c.proxy.up(); err != nil {
+					c.t.Fatal(err)
+				}
+				c.kill(p)
+				c.restart(p)
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCluster(t, tc.opts)
+			cid := c.publishSpin()
+			b0 := c.books()
+			id := c.submit("--timeout", tc.timeout, "--max-price", maxPrice, cid, "--", spinLong)
+			p, _ := c.waitRunning(id)
+			tc.cut(c, p, id)
+			t.Logf("%s %s while running job %s", p.name, tc.name, id[:8])
+			jobs := c.waitSettled([]string{id}, settleMax)
+			if jobs[id].State != "refunded" {
+				t.Errorf("job %s: %s, want refunded", id[:8], jobs[id].State)
+			}
+			tc.heal(c, p, id)
+			pj := c.waitProviderJob(p, id, 2*time.Minute, "failed", "refunded", "cancelled", "paid")
+			if pj.State == "paid" {
+				t.Errorf("%s lists the refunded job %s as paid (its ledger counts money the chain never paid it)", p.name, id[:8])
+			}
+			b1, paid := c.checkSince(b0)
+			if paid.Sign() != 0 {
+				t.Errorf("client paid %s for a job whose provider was %s", paid, tc.name)
+			}
+			if dp, dr := c.checkJobsAgainstChain(b1.jobs); dp != 0 || dr != 1 {
+				t.Errorf("deals: %d paid %d refunded, want 1 refunded", dp, dr)
+			}
+		})
 	}
 }
 
