@@ -30,6 +30,6 @@ load:
 	CLOUDLESS_LOAD=1 CLOUDLESS_LOAD_CLIENTS=$(LOAD_CLIENTS) CLOUDLESS_LOAD_PROVIDERS=$(LOAD_PROVIDERS) \
 	  CLOUDLESS_LOAD_JOBS=$(LOAD_JOBS) CLOUDLESS_LOAD_INFLIGHT=$(LOAD_INFLIGHT) CLOUDLESS_LOAD_SLOTS=$(LOAD_SLOTS) \
 	  CLOUDLESS_LOAD_OUT=$(CURDIR)/build/load/full.json CLOUDLESS_LOAD_LOG=$(LOAD_LOG) \
-	  $(GO) test -count=1 -timeout 120m -run '^TestLoad$$' -v ./tests/load/
+	  $(GO) test -count=1 -timeout 180m -run '^TestLoad$$' -v ./tests/load/
 
 INTEROP_TARGETS += load-smoke

@@ -20,6 +20,13 @@ import (
 	"github.com/cloudless-network/cloudless/node/client"
 )
 
+// settleWait bounds each of the audit's waits for the providers' settle
+// ticks (jobs marked paid, vouchers redeemed). The waits end as soon as
+// the chain and the records show what they wait for, so a generous bound
+// costs nothing when the run holds; 30 s was too short at load averages
+// above 15 (the redemption of a channel came after the audit gave up).
+const settleWait = 3 * time.Minute
+
 // pair is a client→provider channel's expected and actual money.
 type pair struct{ client, provider common.Address }
 
@@ -77,7 +84,7 @@ func audit(ctx context.Context, c *cluster, rep *Report, samples []Sample) error
 	// delivered channel jobs paid, then compare job by job.
 	provJobs := map[string]client.Job{}
 	provName := map[string]string{}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(settleWait)
 	for _, p := range c.providers {
 		for {
 			js, err := p.api.Jobs(ctx)
@@ -212,9 +219,11 @@ func settleChannels(ctx context.Context, c *cluster, rep *Report, expect map[pai
 			rep.problem("no channel on chain from %s to %s, which owes %s wei", k.client, k.provider, v)
 		}
 	}
-	// Wait for the providers' redemptions (settle tick 2 s).
+	// Wait for the providers' redemptions (settle tick 2 s, but a tick
+	// first walks every open job and channel, which after a long run on a
+	// loaded machine takes far longer than one interval).
 	redeemed := map[pair]*big.Int{}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(settleWait)
 	for {
 		clear(redeemed)
 		done := true
