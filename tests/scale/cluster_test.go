@@ -243,13 +243,22 @@ func newCluster(tb testing.TB, l layout) *cluster {
 		}
 	}
 
+	// Every node follows the offer topic (a client's market.Client does it
+	// itself), and the providers announce only once the topic's peers are
+	// known: an offer published before that reaches the neighbours only,
+	// and announcing again floods all N nodes (a simulated N, on 2 cores).
 	for i, nd := range c.nodes {
-		// A client's market.Client follows the offer topic itself.
 		if i < l.Nodes-l.Clients {
 			if err := nd.followOffers(ctx); err != nil {
 				tb.Fatal(err)
 			}
 		}
+	}
+	t0 := time.Now()
+	c.progress("%d nodes started and linked", l.Nodes)
+	c.waitTopicPeers(l.Nodes-l.Clients, max(2*time.Minute, time.Duration(l.Nodes)*time.Second/2))
+	tTopic := time.Since(t0)
+	for i, nd := range c.nodes {
 		switch {
 		case i < l.Providers:
 			c.startProvider(nd, l)
@@ -268,8 +277,69 @@ func newCluster(tb testing.TB, l layout) *cluster {
 	for _, cl := range c.clients {
 		c.module = c.publish(cl, module)
 	}
-	c.booked = c.waitOffers(l.Providers, 2*time.Minute)
+	t0 = time.Now()
+	// Set-up time grows with N (every offer floods every node): allow
+	// half a second per node, at least two minutes.
+	setupWait := max(2*time.Minute, time.Duration(l.Nodes)*time.Second/2)
+	c.booked = c.waitOffers(l.Providers, setupWait)
+	tOffers := time.Since(t0)
+	t0 = time.Now()
+	c.waitQuiet(time.Second, setupWait)
+	c.progress("%d nodes: topic peers known in %s, offers in every client book in %s, gossip quiet after %s more",
+		l.Nodes, tTopic.Round(time.Millisecond), tOffers.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
 	return c
+}
+
+// progress logs a set-up step, and prints it at once when SCALE_PROGRESS
+// is set (a 1,000-node set-up takes minutes; tb.Logf shows at the end).
+func (c *cluster) progress(format string, args ...any) {
+	c.tb.Logf(format, args...)
+	if os.Getenv("SCALE_PROGRESS") != "" {
+		fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+	}
+}
+
+// waitTopicPeers polls until each of the first n nodes (those that
+// follow the offer topic from the start) knows at least one peer on it,
+// so the first offers travel the whole graph.
+func (c *cluster) waitTopicPeers(n int, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for i := 0; i < n; {
+		if len(c.nodes[i].p2p.PubSub().ListPeers(wire.TopicOffers)) > 0 {
+			i++
+			continue
+		}
+		if time.Now().After(deadline) {
+			c.tb.Fatalf("node %d knows no peer on the offer topic after %s", i, d)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a network, with a deadline
+	}
+}
+
+// waitQuiet polls until no node received a gossip message for window:
+// the offers of the set-up have been validated and forwarded everywhere,
+// so the measured jobs do not queue behind the set-up's backlog.
+func (c *cluster) waitQuiet(window, d time.Duration) {
+	deadline := time.Now().Add(d)
+	total := func() uint64 {
+		var t uint64
+		for _, nd := range c.nodes {
+			g := nd.p2p.GossipStats()
+			t += g.Delivered + g.Duplicates + g.Rejected
+		}
+		return t
+	}
+	last, since := total(), time.Now()
+	for time.Since(since) < window {
+		if time.Now().After(deadline) {
+			c.tb.Logf("gossip still busy after %s; going on", d)
+			return
+		}
+		time.Sleep(window / 10) // polling a network, with a deadline
+		if t := total(); t != last {
+			last, since = t, time.Now()
+		}
+	}
 }
 
 // publish adds module to nd's store and returns its CID.
@@ -319,7 +389,12 @@ func (c *cluster) startStore(nd *simNode) *ledger.Ledger {
 		tb.Fatal(err)
 	}
 	nd.store = st
-	nd.settle, err = contracts.New(c.ctx, c.chain.Client(), c.chain.Contract(), nd.id.Key, contracts.WithLogger(logger()))
+	// Its own connection to the chain, as a node has: one in-process
+	// connection shared by 104 market nodes stopped answering at 1,000
+	// nodes (every caller waiting in rpc.(*requestOp).wait).
+	ec := c.chain.Attach()
+	tb.Cleanup(ec.Close)
+	nd.settle, err = contracts.New(c.ctx, ec, c.chain.Contract(), nd.id.Key, contracts.WithLogger(logger()))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -387,27 +462,37 @@ func (c *cluster) startClient(nd *simNode, l layout) {
 }
 
 // waitOffers polls (a simulated but real network) until every client's
-// book holds n offers. Offers sent before the gossip mesh formed reach
-// only the providers' neighbours, and the benchmark's offer interval is
-// long, so every 5 s the providers announce again, exactly as their own
-// offer ticker would (Provider.Offer, sealed, on wire.TopicOffers). On a
-// machine too loaded for gossip to reach everyone within d, it goes on
-// when every book holds at least 90% of the offers (a client asks only
-// the 2k+1 cheapest), and returns the smallest book.
+// book holds n offers. The benchmark's offer interval is long, so when
+// the books stopped growing for 5 s the providers whose offer some client
+// still lacks announce again, exactly as their own offer ticker would
+// (Provider.Offer, sealed, on wire.TopicOffers). Only those, and only when
+// the network is quiet: every offer floods all N nodes, and re-announcing
+// everything on a timer while the last round is still being validated
+// piles rounds onto a simulation that has 2 cores for N nodes (that storm
+// is what made the first 1,000-node runs time out). On a machine too
+// loaded for gossip to reach everyone within d, it goes on when every book
+// holds at least 90% of the offers (a client asks only the 2k+1
+// cheapest), and returns the smallest book.
 func (c *cluster) waitOffers(n int, d time.Duration) int {
 	deadline := time.Now().Add(d)
-	next := time.Now().Add(5 * time.Second)
-	smallest := func() int {
-		m := n
+	const idle = 5 * time.Second
+	smallest := func() (m, sum int) {
+		m = n
 		for _, cl := range c.clients {
 			m = min(m, cl.book.Len())
+			sum += cl.book.Len()
 		}
-		return m
+		return m, sum
 	}
+	_, lastSum := smallest()
+	grew := time.Now()
 	for {
-		m := smallest()
+		m, sum := smallest()
 		if m >= n {
 			return m
+		}
+		if sum != lastSum {
+			lastSum, grew = sum, time.Now()
 		}
 		if time.Now().After(deadline) {
 			if m*10 >= n*9 {
@@ -416,15 +501,24 @@ func (c *cluster) waitOffers(n int, d time.Duration) int {
 			}
 			c.tb.Fatalf("a client's offer book has %d of %d offers after %s", m, n, d)
 		}
-		if time.Now().After(next) {
+		if time.Since(grew) > idle {
 			for _, p := range c.providers {
+				missing := false
+				for _, cl := range c.clients {
+					if _, ok := cl.book.Get(p.id.PeerID); !ok {
+						missing = true
+					}
+				}
+				if !missing {
+					continue
+				}
 				if o := p.provider.Offer(); o != nil {
 					if sealed, err := p.seal(o); err == nil {
 						_ = p.net.Publish(c.ctx, wire.TopicOffers, sealed)
 					}
 				}
 			}
-			next = time.Now().Add(5 * time.Second)
+			grew = time.Now()
 		}
 		time.Sleep(50 * time.Millisecond) // polling a network, with a deadline
 	}

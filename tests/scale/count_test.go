@@ -71,6 +71,13 @@ var _ market.Network = (*countingNet)(nil)
 func (n *countingNet) Request(ctx context.Context, p peer.ID, sealed []byte) ([]byte, error) {
 	n.requests.Add(1)
 	t0 := time.Now()
+	if n.bids != nil {
+		if msg, _, oerr := wire.Open(sealed, wire.MaxJobSize); oerr == nil {
+			if a, ok := msg.(*wire.Award); ok {
+				n.bids.award(a.JobID, t0)
+			}
+		}
+	}
 	reply, err := n.Network.Request(ctx, p, sealed)
 	if n.onRequest != nil {
 		if msg, _, oerr := wire.Open(sealed, wire.MaxJobSize); oerr == nil {
@@ -123,13 +130,33 @@ func (n *countingNet) Subscribe(ctx context.Context, topic string, fn func(from 
 	})
 }
 
-// bidClock records when each bid of a job arrived.
+// bidClock records when each bid of a job arrived, and when the first
+// award went out (the client stopped collecting and chose).
 type bidClock struct {
-	mu  sync.Mutex
-	got map[wire.JobID][]time.Time
+	mu      sync.Mutex
+	got     map[wire.JobID][]time.Time
+	awarded map[wire.JobID]time.Time
 }
 
-func newBidClock() *bidClock { return &bidClock{got: map[wire.JobID][]time.Time{}} }
+func newBidClock() *bidClock {
+	return &bidClock{got: map[wire.JobID][]time.Time{}, awarded: map[wire.JobID]time.Time{}}
+}
+
+func (c *bidClock) award(id wire.JobID, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.awarded[id]; !ok {
+		c.awarded[id] = t
+	}
+}
+
+// awardAt returns when job id's first award was sent.
+func (c *bidClock) awardAt(id wire.JobID) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.awarded[id]
+	return t, ok
+}
 
 func (c *bidClock) arrived(id wire.JobID) {
 	now := time.Now()
