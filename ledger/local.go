@@ -1,9 +1,7 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -49,24 +47,13 @@ func (tx *Tx) RecordLocalJob(j Job) (Job, error) {
 	if err := checkLocalJob(j); err != nil {
 		return Job{}, err
 	}
-	canonJob(&j)
-	cur, raw, err := tx.getJob(j.ID)
-	switch {
-	case err == nil:
-		j.Created, j.Updated = cur.Created, cur.Updated
-		if enc, _ := encode(j); bytes.Equal(enc, raw) {
-			return cur, nil
-		}
-		return cur, fmt.Errorf("%w: job %q", ErrExists, j.ID)
-	case !errors.Is(err, ErrNotFound):
-		return Job{}, err
+	created := j.Created
+	if created.IsZero() || created.After(tx.now) {
+		created = tx.now
 	}
-	if j.Created.IsZero() || j.Created.After(tx.now) {
-		j.Created = tx.now
-	}
-	j.Updated = tx.now
-	if _, err := tx.putJob(j); err != nil {
-		return Job{}, err
+	j, fresh, err := tx.insertJob(j, created)
+	if err != nil || !fresh {
+		return j, err
 	}
 	if err := tx.appendEvent("job", j.ID, j.ID, "", string(JobRequested), "local run"); err != nil {
 		return Job{}, err

@@ -191,24 +191,35 @@ func (tx *Tx) PutJob(j Job) (Job, error) {
 	if !m.isInitial(j.State) {
 		return Job{}, fmt.Errorf("%w: a %s job starts in one of %v, not %q", ErrInvalid, j.Role, m.initial, j.State)
 	}
+	j, fresh, err := tx.insertJob(j, tx.now)
+	if err != nil || !fresh {
+		return j, err
+	}
+	return j, tx.appendEvent("job", j.ID, j.ID, "", string(j.State), j.Note)
+}
+
+// insertJob writes j as a new job created at created (Updated now). A job
+// already stored with the same data (ignoring the ledger's time stamps) is
+// returned with fresh false and nothing written; one with other data is
+// ErrExists.
+func (tx *Tx) insertJob(j Job, created time.Time) (job Job, fresh bool, err error) {
 	canonJob(&j)
 	cur, raw, err := tx.getJob(j.ID)
 	switch {
 	case err == nil:
-		// Idempotent: same data (ignoring the ledger's time stamps) is a no-op.
 		j.Created, j.Updated = cur.Created, cur.Updated
 		if enc, _ := encode(j); bytes.Equal(enc, raw) {
-			return cur, nil
+			return cur, false, nil
 		}
-		return cur, fmt.Errorf("%w: job %q", ErrExists, j.ID)
+		return cur, false, fmt.Errorf("%w: job %q", ErrExists, j.ID)
 	case !errors.Is(err, ErrNotFound):
-		return Job{}, err
+		return Job{}, false, err
 	}
-	j.Created, j.Updated = tx.now, tx.now
+	j.Created, j.Updated = created, tx.now
 	if _, err := tx.putJob(j); err != nil {
-		return Job{}, err
+		return Job{}, false, err
 	}
-	return j, tx.appendEvent("job", j.ID, j.ID, "", string(j.State), j.Note)
+	return j, true, nil
 }
 
 // Transition moves job id to state to. mutate (may be nil) edits a copy of
