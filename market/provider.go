@@ -169,10 +169,7 @@ type Provider struct {
 	marks      map[string]bool
 	markQueued bool
 	flushMu    sync.Mutex // held while queued deliveries are written
-	// watch are the keys of jobs Settle looks at between full scans
-	// (escrow jobs not yet paid, refunded or failed); lastFull is the
-	// last full scan. See Settle.
-	watch    map[string]bool
+	// lastFull is when recordReconciled last ran (fullSettleEvery).
 	lastFull time.Time
 	// inline holds, by job key, the sealed Result with the output inline
 	// when it is too big to keep in the ledger record (see run).
@@ -562,11 +559,6 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 		return nil, err
 	}
 	accepted = true
-	if r.PayMode == wire.PayEscrow {
-		p.mu.Lock()
-		p.watchLocked(key) // Settle commits, claims or notices its refund
-		p.mu.Unlock()
-	}
 	p.m.Award("accepted")
 	p.m.Job("provider", StateAwarded)
 	p.wg.Add(1)
@@ -1322,7 +1314,7 @@ func (p *Provider) Settle(ctx context.Context) {
 		p.lastFull = time.Now()
 	}
 	p.mu.Unlock()
-	ljs, err := p.settleJobs(ctx, full)
+	ljs, err := p.settleJobs(ctx)
 	if err != nil {
 		p.log.Warn("settle", "err", err)
 		return
@@ -1409,64 +1401,17 @@ func (p *Provider) Settle(ctx context.Context) {
 	p.redeem(ctx, p.cfg.RedeemAmount)
 }
 
-// fullSettleEvery: Settle reads every provider job of the ledger on its
-// first call and then once a minute; in between it reads only the watched
-// jobs (escrow jobs this process took or recovered, and what the last
-// full read found unsettled). Reading the whole ledger every tick cost
-// O(jobs ever run) per tick: half the provider's CPU after a few hundred
-// jobs (docs/rationale/market-speed.md).
+// fullSettleEvery: recordReconciled (which asks for paid jobs, a full
+// scan of the ledger) runs on Settle's first call and then once a minute.
+// The jobs Settle acts on come from the ledger's open-job index every
+// tick, which costs O(jobs under way), not O(jobs ever run).
 const fullSettleEvery = time.Minute
 
 var settleStates = []ledger.JobState{ledger.JobResultStored, ledger.JobResultSent, ledger.JobCommitted}
 
-// settleJobs returns the provider jobs Settle may act on: all of them in
-// settleStates on a full pass, else the watched ones in those states.
-// Watched jobs that ended are forgotten.
-func (p *Provider) settleJobs(ctx context.Context, full bool) ([]ledger.Job, error) {
-	if full {
-		ljs, err := p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider, States: settleStates})
-		if err != nil {
-			return nil, err
-		}
-		p.mu.Lock()
-		for _, lj := range ljs {
-			p.watchLocked(lj.ID)
-		}
-		p.mu.Unlock()
-		return ljs, nil
-	}
-	p.mu.Lock()
-	keys := make([]string, 0, len(p.watch))
-	for k := range p.watch {
-		keys = append(keys, k)
-	}
-	p.mu.Unlock()
-	var out []ledger.Job
-	for _, k := range keys {
-		lj, err := p.d.Ledger.Job(ctx, k)
-		if errors.Is(err, ledger.ErrNotFound) || err == nil && lj.Terminal() {
-			p.mu.Lock()
-			delete(p.watch, k)
-			p.mu.Unlock()
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if slices.Contains(settleStates, lj.State) {
-			out = append(out, lj)
-		}
-	}
-	return out, nil
-}
-
-// watchLocked adds a job key to what Settle reads between full passes;
-// p.mu is held.
-func (p *Provider) watchLocked(key string) {
-	if p.watch == nil {
-		p.watch = map[string]bool{}
-	}
-	p.watch[key] = true
+// settleJobs returns the provider jobs Settle may act on.
+func (p *Provider) settleJobs(ctx context.Context) ([]ledger.Job, error) {
+	return p.d.Ledger.Jobs(ctx, ledger.JobFilter{Role: ledger.RoleProvider, States: settleStates})
 }
 
 // recordReconciled finishes escrow jobs the ledger's reconciliation with
@@ -1586,11 +1531,6 @@ func (p *Provider) recover(ctx context.Context) error {
 		}
 		if !r.State.Terminal() && (r.State != StateSubmitted || !r.Delivered) || r.State == StateFailed && r.Stopped && !r.Delivered {
 			todo = append(todo, r)
-		}
-		if r.PayMode == wire.PayEscrow && !lj.Terminal() {
-			p.mu.Lock()
-			p.watchLocked(lj.ID)
-			p.mu.Unlock()
 		}
 	}
 	p.creditInterrupted(todo) // channel jobs too late to re-run: credited (provider_recover.go)
