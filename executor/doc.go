@@ -24,7 +24,11 @@
 // import but the WASI preview1 functions: a module importing anything else is
 // refused before it runs with a *MissingImportError naming it. The mounts are
 // confined: the guest cannot create symlinks and cannot follow one out of its
-// directory (internal/guardfs).
+// directory (internal/guardfs). The WASI functions are wazero's, except
+// environ_sizes_get and environ_get, which the executor implements to read
+// the run's environment from its context (no per-variable config copies).
+// Linear memories come from a pool of zeroed buffers: a run never sees a
+// byte another run wrote.
 //
 // With Spec.Deterministic the clocks are fake (2024-01-01 plus 1 µs per
 // reading; sleeps advance the clock instead of sleeping) and random_get reads

@@ -156,10 +156,9 @@ type Executor struct {
 	cacheDir     string     // WithCacheDir's dir, "" without one
 	rc           wazero.RuntimeConfig
 	// detCfg and sysCfg are the parts of every run's ModuleConfig that do
-	// not change (anonymous, no start functions; sysCfg adds the host
+	// not change (anonymous, no start functions, argv ["module"]; sysCfg adds the host
 	// clocks and crypto/rand), built once: each With* copies the config.
 	detCfg, sysCfg wazero.ModuleConfig
-	envs           envCache
 	wasi           map[string]api.FunctionDefinition
 	limits         Limits
 	maxMem         uint64
@@ -369,7 +368,8 @@ func New(opts ...Option) (*Executor, error) {
 	e.rc = rc
 	// Anonymous: a fresh instance per run, any number at once. No start
 	// functions: runInstrumented arms the stop global before guest code.
-	e.detCfg = wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	// argv[0] is "module"; a run with Args replaces the whole list.
+	e.detCfg = wazero.NewModuleConfig().WithName("").WithStartFunctions().WithArgs("module")
 	e.sysCfg = e.detCfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep().WithRandSource(rand.Reader)
 	var err error
 	e.rt, e.wasi, err = newRuntime(rc)
@@ -387,7 +387,7 @@ func New(opts ...Option) (*Executor, error) {
 func newRuntime(rc wazero.RuntimeConfig) (wazero.Runtime, map[string]api.FunctionDefinition, error) {
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, rc)
-	wc, err := wasi_snapshot_preview1.NewBuilder(rt).Compile(ctx)
+	wc, err := newWASI(ctx, rt)
 	if err == nil {
 		_, err = rt.InstantiateModule(ctx, wc, wazero.NewModuleConfig())
 	}
@@ -779,6 +779,10 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (res *Result, err error) 
 	if err := checkMounts(spec.Mounts); err != nil {
 		return nil, err
 	}
+	ge, err := newGuestEnv(spec.Env)
+	if err != nil {
+		return nil, err
+	}
 	if !e.enter() {
 		return nil, ErrClosed
 	}
@@ -824,10 +828,10 @@ func (e *Executor) Run(ctx context.Context, spec Spec) (res *Result, err error) 
 			Detail: "module declares a minimum of " + FormatSize(en.info.MinMemoryPages*65536)}
 	}
 
-	return e.run(ctx, en, &spec, lim)
+	return e.run(ctx, en, &spec, lim, ge)
 }
 
-func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (*Result, error) {
+func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits, ge *guestEnv) (*Result, error) {
 	var outDir string
 	var madeOut bool
 	var err error
@@ -856,21 +860,17 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 	stdout := &stream{o: out, tee: spec.Stdout}
 	stderr := &stream{o: out, tee: spec.Stderr}
 	mem := &memory{limit: lim.Memory}
+	// Deferred: run returns only after the instance's last call did, so
+	// no guest code can touch the buffers once they are pooled.
+	defer mem.recycle()
 
-	// The constant part comes from the executor (detCfg, sysCfg). Every
-	// With* copies the config with its map of environment keys, so an
-	// environment seen before comes from e.envs (base + environment, built
-	// once) and a new one is added last, after the per-run parts
-	// (docs/rationale/executor.md, "Why is only a whole environment
-	// cached?").
-	base := e.sysCfg
+	// The constant part comes from the executor (detCfg, sysCfg); every
+	// With* copies the config, so only the per-run parts are added here.
+	// The environment is not among them: it travels in runCtx to the
+	// executor's own environ_get (environ.go).
+	cfg := e.sysCfg
 	if spec.Deterministic {
-		base = e.detCfg
-	}
-	cfg, keys := e.envs.config(base, spec.Deterministic, spec.Env)
-	cached := cfg != nil
-	if !cached {
-		cfg = base
+		cfg = e.detCfg
 	}
 	if spec.Deterministic {
 		clk := &fakeClock{}
@@ -879,9 +879,10 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 			WithNanosleep(clk.nanosleep).
 			WithRandSource(seededRand(spec.Seed))
 	}
-	cfg = cfg.WithArgs(append([]string{"module"}, spec.Args...)...).
-		WithStdout(stdout).
-		WithStderr(stderr)
+	if len(spec.Args) > 0 {
+		cfg = cfg.WithArgs(append([]string{"module"}, spec.Args...)...)
+	}
+	cfg = cfg.WithStdout(stdout).WithStderr(stderr)
 	var in *stdin
 	if spec.Stdin != nil {
 		in = &stdin{r: spec.Stdin, limit: lim.MaxStdin, onExceed: func() { cancel(errStdinLimit) }}
@@ -905,11 +906,7 @@ func (e *Executor) run(ctx context.Context, en *entry, spec *Spec, lim Limits) (
 	if len(spec.Mounts) > 0 || outDir != "" {
 		cfg = cfg.WithFSConfig(fsc.(wazero.FSConfig)) // none: no preopens, as with an empty one
 	}
-	if !cached {
-		cfg = withEnv(cfg, keys, spec.Env)
-	}
-
-	runCtx = experimental.WithMemoryAllocator(runCtx, mem)
+	runCtx = withGuestEnv(experimental.WithMemoryAllocator(runCtx, mem), ge)
 	t0 := time.Now()
 	var ierr error
 	if en.instrumented {

@@ -214,10 +214,18 @@ func sandboxErr(fn *Function, err error) error {
 	return fmt.Errorf("function %s: %w", fn.Name, err)
 }
 
-// mergeEnv returns base with over laid on top.
+// mergeEnv returns base with over laid on top. When one of them is empty
+// it returns the other itself, not a copy (the executor only reads
+// Spec.Env): a function without its own env, behind the gateway, runs on
+// the request's CGI map as it is.
 func mergeEnv(base, over map[string]string) map[string]string {
-	if len(base) == 0 && len(over) == 0 {
+	switch {
+	case len(over) == 0 && len(base) == 0:
 		return nil
+	case len(base) == 0:
+		return over
+	case len(over) == 0:
+		return base
 	}
 	out := make(map[string]string, len(base)+len(over))
 	maps.Copy(out, base)

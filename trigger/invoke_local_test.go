@@ -3,6 +3,7 @@ package trigger
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -77,4 +78,33 @@ func TestLocalInvoker(t *testing.T) {
 	if _, err := inv.Invoke(ctx, bad, Invocation{}); !errors.Is(err, ErrStopped) || !strings.Contains(err.Error(), "memory limit") {
 		t.Errorf("memory: %v", err)
 	}
+}
+
+// mergeEnv hands over the one non-empty side itself (the gateway's CGI
+// map, a function's env) instead of copying it, and merges two into a new
+// map with the invocation's variables winning; neither input changes.
+func TestMergeEnv(t *testing.T) {
+	fnEnv := map[string]string{"MODE": "fast", "QUERY_STRING": "fn"}
+	req := map[string]string{"QUERY_STRING": "a=1", "REQUEST_METHOD": "GET"}
+	if got := mergeEnv(nil, nil); got != nil {
+		t.Errorf("both empty: %v", got)
+	}
+	if got := mergeEnv(nil, req); !sameMap(got, req) {
+		t.Error("no function env: the request's map was copied")
+	}
+	if got := mergeEnv(fnEnv, map[string]string{}); !sameMap(got, fnEnv) {
+		t.Error("no request env: the function's map was copied")
+	}
+	got := mergeEnv(fnEnv, req)
+	if sameMap(got, fnEnv) || sameMap(got, req) || len(got) != 3 || got["QUERY_STRING"] != "a=1" || got["MODE"] != "fast" {
+		t.Errorf("merged: %v", got)
+	}
+	if fnEnv["QUERY_STRING"] != "fn" || len(fnEnv) != 2 || len(req) != 2 {
+		t.Errorf("inputs changed: %v %v", fnEnv, req)
+	}
+}
+
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap(a, b map[string]string) bool {
+	return a != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
