@@ -1,10 +1,13 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"path/filepath"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkTransition measures one fsynced job transition (one bbolt
@@ -89,13 +92,31 @@ func BenchmarkOpen10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	l.Close()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		l, err := Open(path, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		l.Close()
+	for _, v := range []struct {
+		name           string
+		noFreelistSync bool
+	}{{"freelistsync", false}, {"nofreelistsync", true}} {
+		b.Run(v.name, func(b *testing.B) {
+			// One write so that the file's freelist is (not) synced.
+			o := &Options{bolt: func(o *bolt.Options) { o.NoFreelistSync = v.noFreelistSync }}
+			l, err := Open(path, o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			err = l.MarkSeen(ctxb, "bench", v.name)
+			l.Close()
+			if err != nil && !errors.Is(err, ErrDuplicate) {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				l, err := Open(path, o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				l.Close()
+			}
+		})
 	}
 }
 

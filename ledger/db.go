@@ -36,8 +36,13 @@ var (
 
 // layoutVersion is the on-disk layout; bump it with a migration. Version 2
 // added the open-jobs index (index.go); Open migrates a version-1 file.
+// Version 3 writes values as CBOR (codec.go) and still reads the JSON
+// values of versions 1 and 2, so Open only rewrites the version of such a
+// file; the bump makes a build from before CBOR refuse the file with a
+// message instead of reporting every rewritten record as corrupt.
 const (
-	layoutVersion = "2"
+	layoutVersion = "3"
+	layoutV2      = "2"
 	layoutV1      = "1"
 )
 
@@ -85,7 +90,16 @@ func open(path string, opts *Options) (l *Ledger, err error) {
 	if err := preflight(path); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync, FreelistType: bolt.FreelistMapType})
+	// Not NoFreelistSync: it saves one page write per commit, but Open
+	// then rebuilds the free list by walking every page in a goroutine of
+	// bbolt's own, where a damaged page faults the whole process instead of
+	// becoming ErrCorrupt (TestCorruptPagesNeverPanic). See docs/rationale/ledger.md,
+	// "Why these bbolt options?".
+	bo := &bolt.Options{Timeout: timeout, NoSync: opts.NoSync, FreelistType: bolt.FreelistMapType}
+	if opts.bolt != nil {
+		opts.bolt(bo)
+	}
+	db, err := bolt.Open(path, 0o600, bo)
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
@@ -115,6 +129,12 @@ func open(path string, opts *Options) (l *Ledger, err error) {
 		case v == nil, string(v) == layoutV1:
 			// New file, or one written before the open-jobs index: build it
 			// (see index.go).
+		case string(v) == layoutV2:
+			// Its JSON values are read as they are (codec.go).
+			if tx.Bucket(bucketOpenJobs) != nil {
+				l.log.Info("ledger layout upgraded; builds from before it will refuse this file", "from_version", string(v), "to_version", layoutVersion)
+				return meta.Put(keyVersion, []byte(layoutVersion))
+			}
 		case string(v) != layoutVersion:
 			return fmt.Errorf("ledger: %s has layout version %q, this build reads %q", path, v, layoutVersion)
 		case tx.Bucket(bucketOpenJobs) != nil:

@@ -38,6 +38,8 @@
 //
 // IDs: jobs are keyed by an opaque string (client: wire.JobID hex;
 // provider: JobKey(client, jobID)); deals and channels by their on-chain
-// 32-byte IDs (common.Hash). Amounts are *big.Int wei, stored as decimal
-// JSON numbers. See docs/rationale/ledger.md for the choices.
+// 32-byte IDs (common.Hash). Records are stored as strict, canonical CBOR
+// (amounts are *big.Int wei: CBOR integers, bignums above 2^64); values
+// written as JSON by older builds are still read. See
+// docs/rationale/ledger.md for the choices.
 package ledger

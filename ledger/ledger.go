@@ -412,6 +412,10 @@ type Options struct {
 	// Registerer, when set, gets the ledger's Prometheus metrics
 	// (cloudless_ledger_*). Open fails if they cannot be registered.
 	Registerer prometheus.Registerer
+
+	// bolt, when set, edits the bbolt options before the file is opened:
+	// for the package's own tests and benchmarks that compare settings.
+	bolt func(*bolt.Options)
 }
 
 // Ledger is the node's durable record. It is safe for concurrent use.

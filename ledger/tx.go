@@ -161,7 +161,7 @@ func (tx *Tx) getJob(id string) (Job, []byte, error) {
 	if j.ID != id {
 		return Job{}, nil, tx.corrupt(fmt.Sprintf("job %q", id), fmt.Errorf("stored under the wrong key (%q)", j.ID))
 	}
-	return j, raw, nil
+	return j, canonical(raw, &j), nil
 }
 
 func (tx *Tx) putJob(j Job) ([]byte, error) {
@@ -406,7 +406,7 @@ func (tx *Tx) getDeal(id common.Hash) (Deal, []byte, error) {
 	if d.ID != id {
 		return Deal{}, nil, tx.corrupt("deal "+id.Hex(), fmt.Errorf("stored under the wrong key (%s)", d.ID))
 	}
-	return d, raw, nil
+	return d, canonical(raw, &d), nil
 }
 
 func (tx *Tx) putDeal(d Deal) error {
@@ -599,7 +599,7 @@ func (tx *Tx) getChannel(id common.Hash) (Channel, []byte, error) {
 	if c.ID != id {
 		return Channel{}, nil, tx.corrupt("channel "+id.Hex(), fmt.Errorf("stored under the wrong key (%s)", c.ID))
 	}
-	return c, raw, nil
+	return c, canonical(raw, &c), nil
 }
 
 func (tx *Tx) putChannel(c Channel) error {
