@@ -2,8 +2,10 @@ package market
 
 import (
 	"context"
+	"errors"
 	"math/big"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -62,6 +64,10 @@ func (c *Client) SettleDisputes(ctx context.Context) {
 				continue // process still owns it
 			}
 		}
+		// An escrow accept under way for this job (acceptLater) does not
+		// hold it back: the accept acts only on verified assignments, this
+		// only on disputable ones, and each writes its own onto the
+		// ledger's current record (commitDisputes, recordAccepted).
 		c.settleDisputed(ctx, dc, &j, now)
 	}
 }
@@ -80,14 +86,20 @@ func disputable(a Assignment) bool {
 		a.State == StateFailed && a.ResultCID != "" && !a.Stopped)
 }
 
+// disputeDone is one disputable assignment whose deal the chain ended.
+type disputeDone struct {
+	i   int // index in the job's assignments
+	end disputeEnd
+	c   contracts.DealClosing
+}
+
 func (c *Client) settleDisputed(ctx context.Context, dc DisputeChain, j *Job, now uint64) {
-	type ended struct {
-		a   *Assignment
-		end disputeEnd
-		c   contracts.DealClosing
+	var done []disputeDone
+	var promoted []int
+	seen := make([]State, len(j.Assigned)) // each assignment's state as read
+	for i := range j.Assigned {
+		seen[i] = j.Assigned[i].State
 	}
-	var done []ended
-	promoted := false
 	for i := range j.Assigned {
 		a := &j.Assigned[i]
 		if !disputable(*a) {
@@ -98,9 +110,11 @@ func (c *Client) settleDisputed(ctx context.Context, dc DisputeChain, j *Job, no
 			continue
 		}
 		if st.Status == contracts.DealDisputed && a.State != StateDisputed {
-			a.State, promoted = StateDisputed, true // the failed dispute landed
+			a.State = StateDisputed // the failed dispute landed
+			promoted = append(promoted, i)
 		}
 		if st.Status == contracts.DealDisputed && a.Deal.Mediator != (common.Address{}) {
+			c.bringCase(ctx, j, a)
 			sent, err := expireDispute(ctx, dc, *a.Deal, a.DealID, now)
 			if err != nil {
 				c.log.Info("expire dispute", "job", j.ID, "provider", a.Provider, "err", err)
@@ -120,77 +134,171 @@ func (c *Client) settleDisputed(ctx context.Context, dc DisputeChain, j *Job, no
 		if !ok || end.deal == ledger.DealRefunded && !end.disputed || a.State == StateSubmitted && !end.disputed {
 			continue // a refund after the deadline, or an accept or claim of a result not refused: Settle's
 		}
-		done = append(done, ended{a, end, cl})
+		forgetCase(c.d.Net.ID(), a.DealID)
+		done = append(done, disputeDone{i, end, cl})
 	}
-	if len(done) == 0 {
-		if promoted {
-			if err := c.save(j); err != nil {
-				c.log.Warn("ledger", "job", j.ID, "err", err)
-			}
-		}
+	if len(done) == 0 && len(promoted) == 0 {
 		return
 	}
+	c.commitDisputes(j, seen, promoted, done)
+}
+
+// commitDisputes writes what settleDisputed found onto job j as the
+// ledger has it now, in one transaction (read, change, write), as
+// recordAccepted does: the chain calls above take blocks, and meanwhile
+// acceptLater (escrow_accept.go) may have written a winner paid. The two
+// never act on one assignment (the accept only on verified ones, this
+// only on disputable ones: disputed, submitted, refused), so each
+// applies its own assignments' changes to the fresh record and neither
+// write loses the other's. An assignment that is no longer in the state
+// settleDisputed read it in is left alone (the next tick looks again).
+// A job with a winner whose accepts are still to come stays verified;
+// the last accept makes it paid (recordAccepted).
+func (c *Client) commitDisputes(j *Job, seen []State, promoted []int, done []disputeDone) {
 	key := j.ID.String()
-	for _, d := range done {
-		if d.end.forProvider {
-			d.a.State, d.a.Error = StatePaid, d.end.note
-			j.Paid = new(big.Int).Add(orZero(j.Paid), d.a.Price)
-			how := "claim"
-			if d.end.disputed {
-				how = "resolve"
+	var fresh *Job
+	var applied []disputeDone
+	err := update(c.d.Ledger, func(tx *ledger.Tx) error {
+		fresh, applied = nil, applied[:0]
+		lj, err := tx.Job(key)
+		if err != nil {
+			return err
+		}
+		f, err := clientJobOf(lj)
+		if err != nil {
+			return err
+		}
+		// at is j's assignment i in f, unless it moved on since it was read.
+		at := func(i int) *Assignment {
+			if i >= len(f.Assigned) {
+				return nil
 			}
-			c.m.Paid(how, d.a.Price)
-		} else {
-			d.a.State, d.a.Error = StateRefunded, d.end.note
+			fa, mine := &f.Assigned[i], &j.Assigned[i]
+			if fa.Provider != mine.Provider || fa.DealID != mine.DealID || fa.State != seen[i] && fa.State != mine.State {
+				return nil
+			}
+			return fa
+		}
+		changed := false
+		for _, i := range promoted {
+			if fa := at(i); fa != nil && fa.State != StateDisputed {
+				fa.State, changed = StateDisputed, true
+			}
+		}
+		for _, d := range done {
+			fa := at(d.i)
+			if fa == nil {
+				continue
+			}
+			if d.end.forProvider {
+				fa.State, fa.Error = StatePaid, d.end.note
+				f.Paid = new(big.Int).Add(orZero(f.Paid), fa.Price)
+			} else {
+				fa.State, fa.Error = StateRefunded, d.end.note
+			}
+			if err := c.recordDisputeEnd(tx, key, fa, d); err != nil {
+				return err
+			}
+			applied, changed = append(applied, d), true
+		}
+		if !changed {
+			return nil
+		}
+		if len(applied) > 0 {
+			f.State = disputedJobState(f)
+		}
+		f.Updated = time.Now()
+		fresh = f
+		return putClientJob(tx, f)
+	})
+	if err != nil {
+		c.log.Warn("ledger", "job", j.ID, "err", err)
+		return
+	}
+	if fresh == nil || len(applied) == 0 {
+		return
+	}
+	for _, d := range applied {
+		a := j.Assigned[d.i]
+		switch {
+		case d.end.forProvider && d.end.disputed:
+			c.m.Paid("resolve", a.Price)
+		case d.end.forProvider:
+			c.m.Paid("claim", a.Price)
+		default:
 			c.m.Paid("refund", d.end.refund)
 		}
 	}
-	hasWinner := j.ResultCID != ""
+	*j = *fresh
+	c.emit(j.ID, j.State, "dispute settled")
+}
+
+// disputedJobState is the state of client job j once some of its
+// disputed or refused deals ended: a job with a winner is paid, or still
+// verified while a winner's accept is to come; a job without one is
+// refunded when every deal came back, else failed once none is awaited.
+func disputedJobState(j *Job) State {
 	awaiting := slices.ContainsFunc(j.Assigned, func(a Assignment) bool {
 		return a.State == StateAwarded || a.State == StatePaying || a.State == StateSubmitted || a.State == StateDisputed
 	})
 	switch {
-	case hasWinner:
-		j.State = StatePaid
+	case j.ResultCID != "" && acceptPending(j):
+		return j.State // verified: the accepts follow (escrow_accept.go)
+	case j.ResultCID != "":
+		return StatePaid
 	case !awaiting && !slices.ContainsFunc(j.Assigned, func(a Assignment) bool { return a.State == StatePaid }) &&
 		slices.ContainsFunc(j.Assigned, func(a Assignment) bool { return a.State == StateRefunded }):
-		j.State = StateRefunded
+		return StateRefunded
 	case !awaiting && !j.State.Terminal():
-		j.State = StateFailed
+		return StateFailed
 	}
-	more := func(tx *ledger.Tx) error {
-		for _, d := range done {
-			if err := closeDisputedDeal(tx, d.a.DealID, d.end, d.c.Log.TxHash); err != nil {
+	return j.State
+}
+
+// recordDisputeEnd writes, in tx, the ledger side of a's disputed or
+// refused deal ended as d says: the deal closed, the mediator fee, the
+// refund the contract credited, and for a ruling for the provider its
+// rating for the job a success.
+func (c *Client) recordDisputeEnd(tx *ledger.Tx, key string, a *Assignment, d disputeDone) error {
+	if err := closeDisputedDeal(tx, a.DealID, d.end, d.c.Log.TxHash); err != nil {
+		return err
+	}
+	if err := recordDisputeFee(tx, key, a.DealID, a.Deal, d.end, d.c.Log.TxHash); err != nil {
+		return err
+	}
+	if d.end.refund != nil {
+		// What the contract credited, recorded before
+		// putClientAssignment's (same ID: the first one wins).
+		if err := tx.RecordPayment(ledger.Payment{ID: "refunded/" + a.DealID.Hex(), Kind: ledger.PaymentRefunded,
+			Amount: d.end.refund, JobID: key, Ref: a.DealID, Tx: d.c.Log.TxHash, Peer: a.Addr, Note: d.end.note}); err != nil {
+			return err
+		}
+	}
+	if d.end.forProvider && d.end.disputed {
+		// The mediator found the committed output right.
+		if addr, err := AddressOf(a.Provider); err == nil {
+			rep, err := tx.RecordOutcome(addr, key, ledger.OutcomeSuccess)
+			if err != nil {
 				return err
 			}
-			if d.end.refund != nil {
-				// What the contract credited, recorded before
-				// putClientAssignment's (same ID: the first one wins).
-				if err := tx.RecordPayment(ledger.Payment{ID: "refunded/" + d.a.DealID.Hex(), Kind: ledger.PaymentRefunded,
-					Amount: d.end.refund, JobID: key, Ref: d.a.DealID, Tx: d.c.Log.TxHash, Peer: d.a.Addr, Note: d.end.note}); err != nil {
-					return err
-				}
-			}
-			if d.end.forProvider && d.end.disputed {
-				// The mediator found the committed output right.
-				if addr, err := AddressOf(d.a.Provider); err == nil {
-					rep, err := tx.RecordOutcome(addr, key, ledger.OutcomeSuccess)
-					if err != nil {
-						return err
-					}
-					c.mu.Lock()
-					c.rep[addr] = rep
-					c.mu.Unlock()
-				}
-			}
+			c.mu.Lock()
+			c.rep[addr] = rep
+			c.mu.Unlock()
 		}
-		return nil
 	}
-	if err := c.saveWith(j, more); err != nil {
-		c.log.Warn("ledger", "job", j.ID, "err", err)
+	return nil
+}
+
+// bringCase hands a's disputed deal to its mediator (ClientConfig.MediatorPeer,
+// when its address is the one the deal names), at most once per
+// caseRecheck while the mediator has it, with backoff after a refusal.
+func (c *Client) bringCase(ctx context.Context, j *Job, a *Assignment) {
+	mp, ok := mediatorPeerFor(a.Deal.Mediator, c.cfg.MediatorPeer)
+	if !ok {
 		return
 	}
-	c.emit(j.ID, j.State, "dispute settled")
+	r, err := caseSender{net: c.d.Net, seal: c.d.Seal, log: c.log}.bring(ctx, mp, a.Deal, a.DealID, j.ID, &j.Spec)
+	logCase(c.log, j.ID, a.DealID, r, err)
 }
 
 // dispute opens a dispute of a's deal and reports whether the chain has
@@ -199,6 +307,9 @@ func (c *Client) settleDisputed(ctx context.Context, dc DisputeChain, j *Job, no
 // the provider may claim after the challenge window.
 func (c *Client) dispute(ctx context.Context, j *Job, a *Assignment) bool {
 	_, err := c.d.Settle.Dispute(ctx, *a.Deal)
+	if errors.Is(err, contracts.ErrBadDealState) && c.awaitCommitment(ctx, a) {
+		_, err = c.d.Settle.Dispute(ctx, *a.Deal)
+	}
 	if err == nil {
 		return true
 	}
@@ -208,6 +319,36 @@ func (c *Client) dispute(ctx context.Context, j *Job, a *Assignment) bool {
 	c.log.Warn("dispute", "job", j.ID, "provider", a.Provider, "err", err)
 	a.Error = joinErr(a.Error, "dispute failed: "+err.Error())
 	return false
+}
+
+// disputeCommitWait bounds how long a dispute waits for the provider's
+// result commitment to land.
+const disputeCommitWait = 30 * time.Second
+
+// awaitCommitment waits, at most disputeCommitWait, for a's deal to leave
+// "open": an escrow provider delivers its result while its commitment is
+// mined (escrow_commit.go), and the contract disputes only a committed
+// result. It reports whether the deal is now submitted.
+func (c *Client) awaitCommitment(ctx context.Context, a *Assignment) bool {
+	ctx, cancel := context.WithTimeout(ctx, disputeCommitWait)
+	defer cancel()
+	t := time.NewTimer(time.Millisecond)
+	defer t.Stop()
+	for delay := time.Millisecond; ; delay = min(2*delay, time.Second) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+		st, err := c.d.Settle.Deal(ctx, a.DealID)
+		switch {
+		case err == nil && st.Status == contracts.DealSubmitted:
+			return true
+		case err == nil && st.Status != contracts.DealOpen:
+			return false
+		}
+		t.Reset(delay)
+	}
 }
 
 // joinErr appends msg to an assignment's error text.

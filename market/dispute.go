@@ -78,9 +78,14 @@ func expireDispute(ctx context.Context, dc DisputeChain, dp contracts.DealParams
 	return false, fmt.Errorf("expire dispute of deal %s: %w", id, err)
 }
 
+// closingFilter reads closing events (DisputeChain, MediationChain).
+type closingFilter interface {
+	FilterDealClosings(ctx context.Context, from uint64, deals []common.Hash) ([]contracts.DealClosing, error)
+}
+
 // closingOf reads how deal id closed; ok is false when no closing event
 // is found (not closed yet, or the logs are pruned).
-func closingOf(ctx context.Context, dc DisputeChain, from uint64, id common.Hash) (contracts.DealClosing, bool, error) {
+func closingOf(ctx context.Context, dc closingFilter, from uint64, id common.Hash) (contracts.DealClosing, bool, error) {
 	cs, err := dc.FilterDealClosings(ctx, from, []common.Hash{id})
 	if err != nil {
 		return contracts.DealClosing{}, false, err

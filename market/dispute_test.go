@@ -49,6 +49,9 @@ func disputeWorld(t *testing.T, notice bool) (w *world, cl, liar *tnode, id wire
 	if string(out.Stdout) != "args: d\n" {
 		t.Fatalf("stdout %q: the majority's output should win", out.Stdout)
 	}
+	if _, err := cl.client.WaitSettled(w.ctx, id); err != nil { // the majority's accepts follow Wait
+		t.Fatal(err)
+	}
 	a := assignmentOf(t, cl, id, liar)
 	if a.State != market.StateDisputed {
 		t.Fatalf("liar's assignment %s (%s), want disputed", a.State, a.Error)
@@ -333,6 +336,11 @@ func refusedWorld(t *testing.T, k int, mediator bool) (w *world, cl, liar *tnode
 		t.Fatal(err)
 	}
 	_, werr = cl.client.Wait(w.ctx, id)
+	if werr == nil {
+		if _, err := cl.client.WaitSettled(w.ctx, id); err != nil { // the majority's accepts follow Wait
+			t.Fatal(err)
+		}
+	}
 	return w, cl, liar, id, before, werr
 }
 
@@ -479,6 +487,7 @@ func TestDisputeSendFails(t *testing.T) {
 			go func() { defer close(done); _ = c.Run(ctx) }()
 			t.Cleanup(func() { cancel(); c.Close(); <-done })
 			cl.waitOffers(3)
+			before := credits(w, w.nodes...)
 			spec := jobSpec(cl.publishModule(), "f")
 			spec.Redundancy = 3
 			id, err := c.Submit(w.ctx, spec, market.RunOptions{PayMode: wire.PayEscrow})
@@ -486,6 +495,9 @@ func TestDisputeSendFails(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := c.Wait(w.ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.WaitSettled(w.ctx, id); err != nil { // the majority's accepts follow Wait
 				t.Fatal(err)
 			}
 			a := assignmentOf(t, cl, id, liar)
@@ -515,6 +527,18 @@ func TestDisputeSendFails(t *testing.T) {
 				t.Errorf("client's deal %s, want claimed", d.State)
 			}
 			checkProviderLedger(t, liar, id, a.DealID, ledger.JobPaid, ledger.DealClaimed, false)
+			// Both ledgers agree with the chain: all three paid, nothing back.
+			three := new(big.Int).Mul(jobPrice, big.NewInt(3))
+			if tot, _ := cl.journal.Totals(w.ctx); tot.Locked.Cmp(three) != 0 || tot.Paid.Cmp(three) != 0 || tot.Refunded.Sign() != 0 {
+				t.Errorf("client's totals %+v, want %v locked and paid", tot, three)
+			}
+			if d := delta(w, before[3], cl); d.Sign() != 0 {
+				t.Errorf("client credited %v, want nothing", d)
+			}
+			lt, _ := liar.journal.Totals(w.ctx)
+			if d := delta(w, before[0], liar); d.Cmp(jobPrice) != 0 || lt.Earned.Cmp(jobPrice) != 0 {
+				t.Errorf("liar credited %v, earned %v, want %v", d, lt.Earned, jobPrice)
+			}
 		})
 	}
 }

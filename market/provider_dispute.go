@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/cloudless-network/cloudless/contracts"
 	"github.com/cloudless-network/cloudless/ledger"
 	"github.com/cloudless-network/cloudless/market/wire"
@@ -71,6 +73,7 @@ func (p *Provider) SettleDisputes(ctx context.Context) {
 				}
 				p.log.Warn("result disputed by the client", "job", r.ID, "deal", r.DealID)
 			}
+			p.bringCase(ctx, r)
 			if sent, err := expireDispute(ctx, dc, *r.Deal, r.DealID, now); err != nil {
 				p.log.Info("expire dispute", "job", r.ID, "err", err)
 			} else if sent {
@@ -78,9 +81,25 @@ func (p *Provider) SettleDisputes(ctx context.Context) {
 				p.finishDispute(ctx, dc, r)
 			}
 		case contracts.DealClosed:
+			forgetCase(p.d.Net.ID(), r.DealID)
 			p.finishDispute(ctx, dc, r)
 		}
 	}
+}
+
+// bringCase hands r's disputed deal to its mediator (one of
+// ProviderConfig.MediatorPeers): a client that disputed and never brings
+// the case itself would otherwise get price and fee back by expiry.
+func (p *Provider) bringCase(ctx context.Context, r *ProviderJob) {
+	if r.Deal.Mediator == (common.Address{}) {
+		return
+	}
+	mp, ok := mediatorPeerFor(r.Deal.Mediator, p.cfg.MediatorPeers...)
+	if !ok {
+		return
+	}
+	res, err := caseSender{net: p.d.Net, seal: p.d.Seal, log: p.log}.bring(ctx, mp, r.Deal, r.DealID, r.ID, &r.Spec)
+	logCase(p.log, r.ID, r.DealID, res, err)
 }
 
 // finishDispute records how r's closed deal ended, when it ended a

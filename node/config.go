@@ -119,6 +119,23 @@ type MarketConfig struct {
 	// ChallengeWindow of escrow deals: how long a submitted result can be
 	// disputed before the provider may claim; 0 means the default, 60 s.
 	ChallengeWindow Duration `yaml:"challenge_window" json:"challenge_window"`
+	// Mediator is the peer ID of the mediator this node names in the
+	// escrow deals it buys (its address is derived from the peer ID); a
+	// disputed deal's case is brought to it over the network
+	// (/cloudless/mediate/1.0.0). Empty: no mediator, so a wrong result
+	// cannot be disputed, only not accepted (the provider claims it).
+	Mediator string `yaml:"mediator" json:"mediator"`
+	// MediatorFee goes with each deal that names the mediator: locked
+	// with the price, paid to the mediator if it rules, refunded if not.
+	MediatorFee Wei `yaml:"mediator_fee" json:"mediator_fee"`
+	// Mediators (peer IDs) a providing node accepts in the deals it sells;
+	// it brings a disputed deal's case to the one the deal names. A deal
+	// naming any other mediator is refused.
+	Mediators []string `yaml:"mediators" json:"mediators"`
+	// Mediate makes this node a mediator: it serves
+	// /cloudless/mediate/1.0.0, re-runs the deterministic job of a
+	// disputed deal that names it and rules on chain, for the deal's fee.
+	Mediate bool `yaml:"mediate" json:"mediate"`
 }
 
 // LogConfig configures log/slog output.
@@ -147,7 +164,7 @@ func DefaultConfig(dev bool) Config {
 			MaxJobDuration: Duration(5 * time.Minute),
 		},
 		Storage: StorageConfig{CacheSize: 10 << 30},
-		Market:  MarketConfig{ResultMargin: Duration(time.Minute), ChallengeWindow: Duration(time.Minute)},
+		Market:  MarketConfig{ResultMargin: Duration(time.Minute), ChallengeWindow: Duration(time.Minute), MediatorFee: MustWei("0"), Mediators: []string{}},
 		Log:     LogConfig{Level: "info", Format: "text"},
 	}
 	if dev {
@@ -195,6 +212,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Market.ResultMargin < 0 || c.Market.ChallengeWindow < 0 {
 		return fmt.Errorf("%w: market.result_margin and market.challenge_window must not be negative", ErrConfig)
+	}
+	if err := c.Market.validateMediation(); err != nil {
+		return err
 	}
 	if a := c.Chain.Contract; a != "" && !ethAddrRE.MatchString(a) {
 		return fmt.Errorf("%w: chain.contract %q is not a 0x-prefixed 20-byte hex address", ErrConfig, a)
@@ -614,6 +634,21 @@ market:
   result_margin: {{printf "%s" .Market.ResultMargin.Std}}
   # How long a submitted result can be disputed before the provider claims.
   challenge_window: {{printf "%s" .Market.ChallengeWindow.Std}}
+  # Peer ID of the mediator named in this node's escrow deals; a disputed
+  # deal's case goes to it over the network and it rules on chain. Empty:
+  # no mediator (a wrong result is not accepted, but the provider claims it).
+  mediator: {{printf "%q" .Market.Mediator}}
+  # Paid to the mediator when it rules (refunded when it does not).
+  mediator_fee: {{printf "%q" .Market.MediatorFee.String}}
+  # When selling (provide.enabled): peer IDs of the mediators accepted in
+  # deals; a deal naming another mediator is refused.
+  mediators:{{if not .Market.Mediators}} []{{end}}
+{{- range .Market.Mediators}}
+    - {{printf "%q" .}}
+{{- end}}
+  # Serve as a mediator: re-run the deterministic job of a disputed deal
+  # that names this node and rule on chain, for the deal's mediator fee.
+  mediate: {{.Market.Mediate}}
 
 log:
   # debug, info, warn or error

@@ -71,13 +71,17 @@ func (n *Node) startMarket(ctx context.Context) error {
 	metrics := market.NewMetrics(n.reg)
 	book := market.NewBook(nil)
 
+	ccfg := market.ClientConfig{
+		ResultMargin:    n.cfg.Market.ResultMargin.Std(),
+		ChallengeWindow: n.cfg.Market.ChallengeWindow.Std(),
+	}
+	if err := clientMediator(&ccfg, n.cfg.Market); err != nil {
+		return err
+	}
 	cl, err := market.NewClient(market.ClientDeps{
 		Net: hn, Seal: seal, Content: content, Settle: n.chain.c, Ledger: n.ledger,
 		Book: book, Logger: log, Metrics: metrics,
-	}, market.ClientConfig{
-		ResultMargin:    n.cfg.Market.ResultMargin.Std(),
-		ChallengeWindow: n.cfg.Market.ChallengeWindow.Std(),
-	})
+	}, ccfg)
 	if err != nil {
 		return fmt.Errorf("market client: %w", err)
 	}
@@ -92,6 +96,10 @@ func (n *Node) startMarket(ctx context.Context) error {
 		if a := n.cfg.Provide.PayoutAddress; a != "" {
 			pc.Payout = n.chain.addr(a)
 		}
+		if err := providerMediators(&pc, n.cfg.Market); err != nil {
+			cl.Close()
+			return err
+		}
 		if pr, err = market.NewProvider(market.ProviderDeps{
 			Net: hn, Seal: seal, Content: content, Runner: n.exec, Settle: n.chain.c,
 			Ledger: n.ledger, Book: book, Logger: log, Metrics: metrics,
@@ -99,6 +107,21 @@ func (n *Node) startMarket(ctx context.Context) error {
 			cl.Close()
 			return fmt.Errorf("market provider: %w", err)
 		}
+	}
+
+	var med *market.MediatorService
+	if n.cfg.Market.Mediate {
+		if med, err = market.NewMediatorService(market.MediatorDeps{
+			Net: hn, Seal: seal, Content: content, Runner: n.exec, Settle: n.chain.c, Ledger: n.ledger, Logger: log,
+		}, market.MediatorConfig{WorkDir: filepath.Join(n.repo, "mediate")}); err != nil {
+			cl.Close()
+			if pr != nil {
+				pr.Close()
+			}
+			return fmt.Errorf("market mediator: %w", err)
+		}
+		n.onClose("mediator", func(context.Context) error { return med.Close() })
+		log.Info("mediating disputed deals that name this node", "address", med.Address().Hex())
 	}
 
 	// The market runs on the node's own context, not the caller's: Close
@@ -365,4 +388,33 @@ func providerJobView(j market.ProviderJob) client.Job {
 		cj.ExitCode = &ec
 	}
 	return cj
+}
+
+// clientMediator names the configured mediator in the client's deals.
+func clientMediator(cc *market.ClientConfig, m MarketConfig) error {
+	if m.Mediator == "" {
+		return nil
+	}
+	id, err := mediatorPeer(m.Mediator)
+	if err != nil {
+		return fmt.Errorf("%w: market.mediator: %v", ErrConfig, err)
+	}
+	addr, _ := market.AddressOf(id)
+	cc.Mediator, cc.MediatorPeer, cc.MediatorFee = addr, id, new(big.Int).Set(&m.MediatorFee.Int)
+	return nil
+}
+
+// providerMediators lists the configured mediators the provider accepts
+// (by address) and brings cases to (by peer ID).
+func providerMediators(pc *market.ProviderConfig, m MarketConfig) error {
+	for _, s := range m.Mediators {
+		id, err := mediatorPeer(s)
+		if err != nil {
+			return fmt.Errorf("%w: market.mediators: %v", ErrConfig, err)
+		}
+		addr, _ := market.AddressOf(id)
+		pc.Mediators = append(pc.Mediators, addr)
+		pc.MediatorPeers = append(pc.MediatorPeers, id)
+	}
+	return nil
 }

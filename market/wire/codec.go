@@ -107,6 +107,8 @@ func MaxSize(t Type) int {
 		return MaxOfferSize
 	case TypeJobRequest:
 		return MaxJobSize
+	case TypeMediationCase:
+		return MaxCaseSize
 	}
 	return MaxMessageSize
 }
