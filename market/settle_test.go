@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -204,10 +205,15 @@ func TestProviderRetriesCommit(t *testing.T) {
 	}
 	waitFor(t, "a failed commit", func() bool { return fs.calls.Load() >= 2 })
 	fs.fail.Store(false)
-	out, err := cl.client.Wait(w.ctx, id)
+	if _, err := cl.client.Wait(w.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	out := &market.Outcome{}
+	j, err := cl.client.WaitSettled(w.ctx, id) // the accept waits for the commitment
 	if err != nil {
 		t.Fatal(err)
 	}
+	out.Job = *j
 	waitFor(t, "provider job paid", func() bool {
 		pj, err := prov.provider.Jobs()
 		return err == nil && len(pj) == 1 && pj[0].State == market.StatePaid
@@ -219,7 +225,10 @@ func TestProviderRetriesCommit(t *testing.T) {
 
 // TestProviderCommitAfterRefund: the provider never gets its result on
 // chain; the client refunds after the deadline. The provider's job ends
-// refunded or failed, never paid, and its ledger earns nothing.
+// refunded or failed, never paid, and its ledger earns nothing. The
+// result went out while the commitment was being sent (issue 9), so the
+// client has it, verified, but never accepts it: the contract accepts
+// only a committed result.
 func TestProviderCommitAfterRefund(t *testing.T) {
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
@@ -234,14 +243,18 @@ func TestProviderCommitAfterRefund(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.client.Wait(w.ctx, id); !errors.Is(err, market.ErrNoResult) {
-		t.Fatalf("err %v, want ErrNoResult", err)
+	out, err := cl.client.Wait(w.ctx, id)
+	if err != nil || out.Job.State != market.StateVerified {
+		t.Fatalf("outcome %v (%v), want the verified result, not yet paid", out, err)
 	}
 	w.adjustTime(time.Minute)
 	waitFor(t, "client refunded", func() bool {
 		j, err := cl.client.Job(id)
 		return err == nil && j.State == market.StateRefunded
 	})
+	if j, _ := cl.client.Job(id); j.Paid.Sign() != 0 || !strings.Contains(j.Assigned[0].Error, "commitment did not land") {
+		t.Errorf("refunded job paid %v, assignment note %q", j.Paid, j.Assigned[0].Error)
+	}
 	// Now the chain is back: the commit fails on a closed deal.
 	fs.fail.Store(false)
 	waitFor(t, "provider job ended unpaid", func() bool {
