@@ -404,6 +404,9 @@ func TestMaliciousProviderResults(t *testing.T) {
 	if _, err := cl.client.Wait(w.ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cl.client.WaitSettled(w.ctx, id); err != nil { // the accept follows Wait
+		t.Fatal(err)
+	}
 	pj := waitProviderState(t, prov, id, market.StatePaid)
 	before := credits(w, prov, mallory, cl)
 

@@ -21,9 +21,13 @@ const errSilentCredited = "no result before the deadline; its price is credited 
 // killed mid-run thus costs the client nothing: its voucher stays signed,
 // but the next voucher to that provider reuses the amount, and the
 // provider, when it comes back, credits the interrupted job too
-// (Provider.creditInterrupted). Assignments given up earlier (a shorter
-// RunOptions.ResultTimeout) or on a cancelled context are left alone: the
-// provider may still deliver within the deadline and count itself paid.
+// (Provider.creditInterrupted), or a result it finishes too late
+// (Provider.settleLate). Assignments given up earlier (a shorter
+// RunOptions.ResultTimeout) were cancelled by giveUp, or stay open, and
+// so do those of a cancelled context: the provider may still deliver
+// within the deadline and count itself paid; an open channel voucher
+// keeps the job unfinished in the ledger, and Settle pays its result or
+// credits its silence (settleChannel).
 func (c *Client) creditSilent(ctx context.Context, j *Job, first int, awardedAt time.Time) {
 	if j.PayMode != wire.PayChannel || ctx.Err() != nil {
 		return

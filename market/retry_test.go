@@ -65,7 +65,7 @@ func TestRetryReawards(t *testing.T) {
 			if string(out.Stdout) != "args: retry\n" {
 				t.Errorf("stdout %q", out.Stdout)
 			}
-			j, _ := cl.client.Job(id)
+			j, _ := cl.client.WaitSettled(w.ctx, id) // an escrow accept follows Wait
 			if j.State != market.StatePaid || j.Attempts != 1 || len(j.Assigned) != 2 {
 				t.Fatalf("job %s attempts %d assigned %+v: want paid after one retry on two providers", j.State, j.Attempts, j.Assigned)
 			}
