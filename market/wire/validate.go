@@ -282,6 +282,14 @@ func (m *Award) Validate() error {
 	if m.Expiry <= 0 {
 		return invalid("award: missing expiry")
 	}
+	if q := m.Request; q != nil {
+		if q.ID != m.JobID || q.Client != m.Client || q.PayMode != m.PayMode || m.PayMode != PayChannel {
+			return invalid("award: a direct award's request must be the same channel job of the same client")
+		}
+		if err := q.Validate(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

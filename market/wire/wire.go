@@ -98,7 +98,8 @@ const (
 	TypeCancel     Type = "/cloudless/wire/cancel"
 )
 
-// Message is one of *Offer, *JobRequest, *Bid, *Award, *Result, *Cancel.
+// Message is one of *Offer, *JobRequest, *Bid, *Award, *Result, *Cancel,
+// *MediationCase, *MediationReply (mediate.go).
 // Each is a record.Record so it can be sealed in a libp2p signed envelope.
 type Message interface {
 	record.Record
@@ -244,6 +245,14 @@ type Award struct {
 	DealID   common.Hash `cbor:"deal,omitempty" json:"deal_id,omitempty"`
 	Voucher  *Voucher    `cbor:"voucher,omitempty" json:"voucher,omitempty"`
 	Expiry   Timestamp   `cbor:"exp" json:"expiry"`
+	// Request, when set, makes this a direct award: the job's request
+	// itself, awarded without a bid at the price the provider's signed
+	// offer quotes for it (a client that already pays the provider on a
+	// channel skips the bid round trip). The provider admits the request
+	// as it would for a bid and refuses the award, with a reason, when it
+	// would not bid at that price; the client then asks for bids. Channel
+	// awards only (docs/protocol.md, "Direct awards").
+	Request *JobRequest `cbor:"req,omitempty" json:"request,omitempty"`
 }
 
 // Usage is what a job consumed.
@@ -371,6 +380,10 @@ func newMessage(t Type) (Message, error) {
 		return new(Result), nil
 	case TypeCancel:
 		return new(Cancel), nil
+	case TypeMediationCase:
+		return new(MediationCase), nil
+	case TypeMediationReply:
+		return new(MediationReply), nil
 	}
 	return nil, fmt.Errorf("%w: %.64q", ErrUnknownType, string(t))
 }
