@@ -44,20 +44,6 @@ func OutputHash(dir string, exitCode int32) ([32]byte, error) {
 // inline result (stdout, stderr, then out/ files in path order); keep < 0
 // never keeps them.
 func readOutput(dir string, exitCode int32, keep int) ([32]byte, []wire.InlineFile, error) {
-	var files []wire.InlineFile
-	total := 0
-	add := func(path string, b []byte) {
-		if keep < 0 {
-			return
-		}
-		total += len(b)
-		if total > keep || len(files) >= wire.MaxInline {
-			keep = -1
-			files = nil
-			return
-		}
-		files = append(files, wire.InlineFile{Path: path, Data: b})
-	}
 	var std [2][]byte // stdout, stderr
 	for i, name := range []string{StdoutName, StderrName} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -65,39 +51,81 @@ func readOutput(dir string, exitCode int32, keep int) ([32]byte, []wire.InlineFi
 			return [32]byte{}, nil, err
 		}
 		std[i] = b
-		add(name, b)
 	}
-	var names []string
-	outDir := filepath.Join(dir, OutDirName)
-	err := filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && p == outDir {
-				return filepath.SkipDir
-			}
-			return err
-		}
-		if d.Type().IsRegular() {
-			rel, _ := filepath.Rel(outDir, p)
-			names = append(names, filepath.ToSlash(rel))
-		} else if !d.IsDir() {
-			return fmt.Errorf("output %s: not a regular file", p)
-		}
-		return nil
-	})
+	names, outs, err := readOutFiles(filepath.Join(dir, OutDirName), nil)
 	if err != nil {
 		return [32]byte{}, nil, err
 	}
-	sort.Strings(names)
+	h, files := collectOutput(exitCode, std[0], std[1], names, outs, keep)
+	return h, files, nil
+}
+
+// readOutFiles reads the regular files under outDir (a missing outDir is
+// empty): their slash paths relative to outDir, sorted, and contents.
+// names, when not nil, are the files already listed (the executor's
+// Result.OutFiles, sorted) and spare the walk.
+func readOutFiles(outDir string, names []string) ([]string, [][]byte, error) {
+	if names == nil {
+		err := filepath.WalkDir(outDir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) && p == outDir {
+					return filepath.SkipDir
+				}
+				return err
+			}
+			if d.Type().IsRegular() {
+				rel, _ := filepath.Rel(outDir, p)
+				names = append(names, filepath.ToSlash(rel))
+			} else if !d.IsDir() {
+				return fmt.Errorf("output %s: not a regular file", p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		sort.Strings(names)
+	}
 	outs := make([][]byte, len(names))
 	for i, f := range names {
 		b, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(f)))
 		if err != nil {
-			return [32]byte{}, nil, err
+			return nil, nil, err
 		}
 		outs[i] = b
-		add(OutDirName+"/"+f, b)
 	}
-	return hashOutput(exitCode, std[0], std[1], names, outs), files, nil
+	return names, outs, nil
+}
+
+// collectOutput is OutputHash over an output held in memory and, when its
+// files hold at most keep bytes in all (and are at most wire.MaxInline),
+// the inline result (stdout, stderr, then out/ files in path order); keep
+// < 0 never keeps them.
+func collectOutput(exitCode int32, stdout, stderr []byte, names []string, outs [][]byte, keep int) ([32]byte, []wire.InlineFile) {
+	h := hashOutput(exitCode, stdout, stderr, names, outs)
+	if keep < 0 || 2+len(names) > wire.MaxInline {
+		return h, nil
+	}
+	total := len(stdout) + len(stderr)
+	for _, b := range outs {
+		total += len(b)
+	}
+	if total > keep {
+		return h, nil
+	}
+	nonNil := func(b []byte) []byte { // encoded as empty bytes, not null
+		if b == nil {
+			return []byte{}
+		}
+		return b
+	}
+	stdout, stderr = nonNil(stdout), nonNil(stderr)
+	files := make([]wire.InlineFile, 0, 2+len(names))
+	files = append(files, wire.InlineFile{Path: StdoutName, Data: stdout}, wire.InlineFile{Path: StderrName, Data: stderr})
+	for i, f := range names {
+		files = append(files, wire.InlineFile{Path: OutDirName + "/" + f, Data: nonNil(outs[i])})
+	}
+	return h, files
 }
 
 // hashOutput is OutputHash over contents already read: names are the
