@@ -46,6 +46,10 @@ type ClientConfig struct {
 	// result cannot be disputed, only not accepted). MediatorFee goes with it.
 	Mediator    common.Address
 	MediatorFee *big.Int
+	// MediatorPeer is the mediator's peer ID: after a dispute lands the
+	// client brings the case to it (mediate_case.go) until the deal
+	// closes. Mediator must be AddressOf(MediatorPeer).
+	MediatorPeer peer.ID
 	// ChallengeWindow of escrow deals (default 60 s).
 	ChallengeWindow time.Duration
 	// ResultMargin is added to the job timeout and the bid's expected start
@@ -130,16 +134,19 @@ type inflight struct {
 	out     *Outcome
 	err     error
 	cancel  context.CancelFunc
+	retired bool // guarded by Client.mu: results are no longer handed over (client_giveup.go)
 }
 
 type bidIn struct {
 	bid     *wire.Bid
 	latency time.Duration
+	direct  *wire.JobRequest // a direct award's request (direct_client.go); nil: a bid
 }
 
 type resultIn struct {
 	from peer.ID
 	res  *wire.Result
+	ack  chan struct{} // closed once res is written (result_ack.go); nil: no wait
 }
 
 // Client buys compute: it requests bids, pays, awards, checks and settles.
@@ -153,12 +160,19 @@ type Client struct {
 	mu     sync.Mutex
 	jobs   map[wire.JobID]*inflight
 	subs   map[wire.JobID][]chan Event
-	chanMu sync.Mutex // serializes opening and topping up channels
+	all    []chan Event // WatchAll (client_watch.go)
+	chanMu sync.Mutex   // serializes opening and topping up channels
 	rep    map[common.Address]ledger.Rep
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
+
+	accepting map[wire.JobID]bool // escrow accepts under way, guarded by mu (escrow_accept.go)
+
+	// unwritten: channel jobs submitted and not yet in the ledger, as
+	// submitted (fast_client.go); guarded by mu.
+	unwritten map[wire.JobID]Job
 }
 
 // NewClient registers the client's handlers on deps.Net.
@@ -257,6 +271,12 @@ func (c *Client) emit(id wire.JobID, s State, format string, args ...any) {
 		default:
 		}
 	}
+	for _, ch := range c.all {
+		select {
+		case ch <- ev:
+		default:
+		}
+	}
 }
 
 func (c *Client) save(j *Job) error { return c.saveWith(j, nil) }
@@ -299,6 +319,9 @@ func (c *Client) note(j *Job, s State, format string, args ...any) {
 func (c *Client) Job(id wire.JobID) (*Job, error) {
 	lj, err := c.d.Ledger.Job(context.Background(), id.String())
 	if errors.Is(err, ledger.ErrNotFound) {
+		if j := c.unwrittenJob(id); j != nil { // submitted, not yet written (fast_client.go)
+			return j, nil
+		}
 		return nil, fmt.Errorf("%w: job %s", ErrNotFound, id)
 	}
 	if err != nil {
@@ -342,8 +365,17 @@ func (c *Client) Submit(ctx context.Context, spec wire.JobSpec, opts RunOptions)
 		return wire.JobID{}, fmt.Errorf("market: pay mode %q: want escrow or channel", opts.PayMode)
 	}
 	j := &Job{ID: wire.NewJobID(), Spec: spec, PayMode: opts.PayMode, State: StateRequested, Created: time.Now()}
-	if err := c.save(j); err != nil {
-		return wire.JobID{}, err
+	// A channel job is first written with its voucher and assignment
+	// (voucher): nothing sent before that promises anything (a request
+	// or a bid), and the write would be one more fsync on every job's
+	// critical path (docs/rationale/market.md, "Why is a channel job
+	// first written with its voucher?"). Escrow jobs are written now.
+	if opts.PayMode != wire.PayChannel {
+		if err := c.save(j); err != nil {
+			return wire.JobID{}, err
+		}
+	} else {
+		c.holdUnwritten(j) // Job answers from it until the ledger has the job
 	}
 	c.m.Job("client", StateRequested)
 	jctx, cancel := context.WithCancel(c.ctx)
@@ -359,6 +391,8 @@ func (c *Client) Submit(ctx context.Context, spec wire.JobSpec, opts RunOptions)
 		if f.err != nil {
 			c.log.Info("job failed", "job", j.ID, "err", f.err)
 		}
+		c.retire(j.ID, f) // results it did not read go to the ledger (client_giveup.go)
+		c.dropUnwritten(j.ID)
 		close(f.done)
 	}()
 	return j.ID, nil
@@ -436,25 +470,14 @@ func (c *Client) handleResult(ctx context.Context, from peer.ID, msg wire.Messag
 	if j.Assigned[i].ResultCID != "" {
 		return nil, fmt.Errorf("%w: result of %s for job %s already received", ErrDuplicate, r.Provider, r.JobID)
 	}
-	c.mu.Lock()
-	f := c.jobs[r.JobID]
-	c.mu.Unlock()
-	if f != nil {
-		select {
-		case f.results <- resultIn{from: r.Provider, res: r}:
-		case <-f.done:
-		}
-		return nil, nil
+	// A channel result is acknowledged once written (result_ack.go).
+	ack := resultAck(j)
+	if done := c.forwardResult(r, ack); done != nil {
+		return nil, c.awaitRecorded(ctx, r, ack, done)
 	}
-	// Not in flight (we restarted): record it; Settle verifies and pays,
-	// or refunds a stopped job.
-	a := &j.Assigned[i]
-	a.ResultCID, a.OutputHash, a.ExitCode, a.Usage = r.ResultCID, r.OutputHash, r.ExitCode, r.Usage
-	a.State = StateSubmitted
-	if stoppedResult(r) {
-		a.State, a.Stopped, a.Error = StateFailed, true, r.Error
-	}
-	return nil, c.saveWith(j, c.creditStopped(j, a))
+	// No process waits (we restarted, or it ended): record it; Settle
+	// verifies and pays, or refunds a stopped job (client_giveup.go).
+	return nil, c.recordResult(r)
 }
 
 // ErrStopped: the provider's sandbox stopped the job (a deadline, memory or
@@ -596,18 +619,24 @@ func (c *Client) round(ctx context.Context, j *Job, f *inflight, opts RunOptions
 		return nil, err
 	}
 	k := j.Spec.Redundancy
-	bids, asked, reasons := c.collectBids(ctx, req, sealed, f, opts, exclude)
-	j.Bids = len(bids)
-	if len(bids) < k {
-		return fail(&NoBidsError{Memory: j.Spec.Resources.Memory, Timeout: j.Spec.Resources.Timeout, MaxPrice: j.Spec.Price.Max,
-			Module: j.Spec.Module, Asked: asked, Got: len(bids), Wanted: k, Reasons: reasons})
-	}
-	chosen := c.choose(bids, k)
-	// Paying is written with the deal or voucher, before money moves.
-	c.note(j, StatePaying, "%d bids; paying %d providers", len(bids), len(chosen))
 	first := len(j.Assigned)
-	if err := c.payAndAward(ctx, j, chosen, specCBOR); err != nil && len(j.Assigned) == first {
-		return fail(err)
+	// A provider whose offer quotes the job and that we pay on an open
+	// channel is awarded directly, without bids (direct_client.go); a
+	// refused direct award is credited, and bids are asked for.
+	if !c.awardDirect(ctx, j, req, len(sealed), specCBOR, opts, exclude) {
+		first = len(j.Assigned)
+		bids, asked, reasons := c.collectBids(ctx, req, sealed, f, opts, exclude)
+		j.Bids = len(bids)
+		if len(bids) < k {
+			return fail(&NoBidsError{Memory: j.Spec.Resources.Memory, Timeout: j.Spec.Resources.Timeout, MaxPrice: j.Spec.Price.Max,
+				Module: j.Spec.Module, Asked: asked, Got: len(bids), Wanted: k, Reasons: reasons})
+		}
+		chosen := c.choose(bids, k)
+		// Paying is written with the deal or voucher, before money moves.
+		c.note(j, StatePaying, "%d bids; paying %d providers", len(bids), len(chosen))
+		if err := c.payAndAward(ctx, j, chosen, specCBOR); err != nil && len(j.Assigned) == first {
+			return fail(err)
+		}
 	}
 	awarded, why := 0, ""
 	for _, a := range j.Assigned[first:] {
@@ -620,7 +649,12 @@ func (c *Client) round(ctx context.Context, j *Job, f *inflight, opts RunOptions
 	if awarded == 0 {
 		return fail(fmt.Errorf("%w: every award was refused%s", ErrNoResult, why))
 	}
-	if err := c.setState(j, StateAwarded, "running on %d providers", awarded); err != nil {
+	if j.PayMode == wire.PayChannel {
+		// The job and every assignment are written as they stand
+		// (awarded with the voucher, or refused and credited): no
+		// write between the award's answer and the result.
+		c.note(j, StateAwarded, "running on %d providers", awarded)
+	} else if err := c.setState(j, StateAwarded, "running on %d providers", awarded); err != nil {
 		return fail(err)
 	}
 	awardedAt := time.Now()
@@ -796,7 +830,7 @@ func (c *Client) payAndAward(ctx context.Context, j *Job, chosen []bidIn, specCB
 		}
 		a := Assignment{Provider: b.bid.Provider, Addr: addr, Price: new(big.Int).Set(b.bid.Price), State: StatePaying, Latency: b.latency}
 		award := &wire.Award{JobID: j.ID, Client: c.d.Net.ID(), Provider: b.bid.Provider, Price: a.Price, PayMode: j.PayMode,
-			Expiry: wire.TimestampOf(time.Now().Add(time.Minute))}
+			Expiry: wire.TimestampOf(time.Now().Add(time.Minute)), Request: b.direct}
 		switch j.PayMode {
 		case wire.PayEscrow:
 			now, err := c.chainNow(ctx)
@@ -842,6 +876,7 @@ func (c *Client) payAndAward(ctx context.Context, j *Job, chosen []bidIn, specCB
 			}
 			c.m.Paid("voucher", a.Price)
 			award.Voucher = &wire.Voucher{ChannelID: v.Key.ID(), Cumulative: v.Cumulative, Signature: v.Signature}
+			award.Expiry = c.awardExpiry(j) // no later than this assignment may be credited
 		}
 		i := len(j.Assigned) - 1
 		sealed, err := c.d.Seal(award)
@@ -916,6 +951,12 @@ func (c *Client) voucher(ctx context.Context, p peer.ID, addr common.Address, pr
 			}
 			out = contracts.Voucher{Key: key, Cumulative: v.Cumulative, Signature: v.Signature}
 			a.Channel, a.Cumulative = ch.ID, new(big.Int).Set(v.Cumulative)
+			// Written as awarded (the job and the assignment) before the
+			// award goes out: a crash before or after sending it then
+			// ends in the silent provider's credit (Settle), as an
+			// unanswered award does, and nothing needs writing once the
+			// provider answers (round).
+			a.State, j.State = StateAwarded, StateAwarded
 			j.Assigned = append(base, *a)
 			j.Updated = time.Now()
 			return putClientJob(tx, j)
@@ -1018,10 +1059,14 @@ func (c *Client) channelTo(ctx context.Context, p peer.ID, addr common.Address, 
 }
 
 // awaitResults collects results until every awarded provider answered or
-// the deadline, verifies them, and settles.
+// the deadline, verifies them, and settles. A wait shorter than the full
+// deadline (RunOptions.ResultTimeout) cancels the channel providers still
+// silent (giveUp); a result of an earlier round's provider given up on is
+// recorded for Settle (lateResult), not counted in this round.
 func (c *Client) awaitResults(ctx context.Context, j *Job, f *inflight, first int, wait time.Duration, last bool) (*Outcome, error) {
+	full := time.Now().Add(j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin)
 	if wait <= 0 {
-		wait = j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin
+		wait = time.Until(full)
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -1037,17 +1082,38 @@ func (c *Client) awaitResults(ctx context.Context, j *Job, f *inflight, first in
 	}
 	majorityNeeded := j.Spec.Redundancy/2 + 1
 	counts := map[[32]byte]int{}
+	var acks []chan struct{} // results acknowledged after decide's write (result_ack.go)
+	defer func() {
+		for _, a := range acks {
+			closeAck(a)
+		}
+	}()
 loop:
 	for pending > 0 {
 		select {
 		case <-ctx.Done():
 			break loop
 		case <-timer.C:
+			if more := c.giveUp(ctx, j, first, full); more > 0 {
+				pending = more // results that exist: wait for them, up to the deadline
+				timer.Reset(time.Until(full))
+				continue
+			}
 			break loop
 		case r := <-f.results:
 			i := slices.IndexFunc(j.Assigned, func(a Assignment) bool { return a.Provider == r.from })
-			if i < 0 || j.Assigned[i].ResultCID != "" || j.Assigned[i].State != StateAwarded {
-				continue // also a late result of an earlier round: Settle takes it
+			if i >= 0 && i < first {
+				c.lateResult(j, i, r.res) // an earlier round's: Settle verifies and pays it
+				closeAck(r.ack)
+				continue
+			}
+			if i >= 0 && j.Assigned[i].ResultCID != "" {
+				acks = append(acks, r.ack) // a result delivered again: acknowledged with the first
+				continue
+			}
+			if i < 0 || j.Assigned[i].State != StateAwarded {
+				closeAck(r.ack)
+				continue
 			}
 			pending--
 			a := &j.Assigned[i]
@@ -1058,9 +1124,11 @@ loop:
 				a.State, a.Stopped = StateFailed, true
 				c.emit(j.ID, StateFailed, "%s stopped the job: %s", short(r.from), r.res.Error)
 				_ = c.saveWith(j, c.creditStopped(j, a))
+				closeAck(r.ack)
 				c.rate(a.Provider, j.ID, ledger.OutcomeFailure)
 				continue
 			}
+			acks = append(acks, r.ack)
 			a.State = StateSubmitted
 			c.emit(j.ID, StateVerifying, "result from %s; fetching %s", short(r.from), r.res.ResultCID)
 			pdir := filepath.Join(dir, safeName(r.from.String()))
@@ -1122,9 +1190,9 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 			win, found = h, true
 		}
 	}
-	if j.PayMode == wire.PayEscrow && len(counts) > 0 {
-		// The verdicts are written before the accept or dispute
-		// transactions that act on them.
+	if j.PayMode == wire.PayEscrow && len(counts) > 0 && disputesAhead(j, first, found, win) {
+		// The verdicts are written before the dispute transactions that
+		// act on them (the accepts go out after the last write below).
 		if err := c.save(j); err != nil {
 			return nil, err
 		}
@@ -1157,14 +1225,12 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 		switch {
 		case found && a.Verified && a.OutputHash == win:
 			if j.PayMode == wire.PayEscrow {
-				if _, err := c.d.Settle.Accept(ctx, *a.Deal); err != nil {
-					c.log.Warn("accept", "job", j.ID, "provider", a.Provider, "err", err)
-					a.Error = "accept: " + err.Error() // the provider claims after the window
-				}
+				a.State = StateVerified // accepted on chain after Wait has the outcome (escrow_accept.go)
+			} else {
+				a.State = StatePaid
+				paid.Add(paid, a.Price)
+				c.m.Paid("accept", a.Price)
 			}
-			a.State = StatePaid
-			paid.Add(paid, a.Price)
-			c.m.Paid("accept", a.Price)
 			ratings = append(ratings, rating{a.Provider, ledger.OutcomeSuccess})
 			if winner == nil {
 				winner = a
@@ -1246,6 +1312,16 @@ func (c *Client) decide(ctx context.Context, j *Job, dir string, counts map[[32]
 		}
 		return nil
 	})
+	if j.PayMode == wire.PayEscrow {
+		// The outcome goes to Wait now, verified; the accept follows
+		// once the commitment is on chain (escrow_accept.go).
+		if err := c.setStateWith(j, StateVerified, rates, "done: exit %d, verified; accepting on chain", winner.ExitCode); err != nil {
+			return nil, err
+		}
+		out.Job = *j
+		c.acceptLater(j)
+		return out, nil
+	}
 	if err := c.setStateWith(j, StatePaid, rates, "done: exit %d, paid %s", winner.ExitCode, wire.FormatWei(paid)); err != nil {
 		return nil, err
 	}
@@ -1284,6 +1360,9 @@ func (c *Client) Settle(ctx context.Context) {
 				continue
 			}
 		}
+		if acceptPending(&j) && c.acceptBusy(j.ID) {
+			continue // acceptLater is accepting it (escrow_accept.go)
+		}
 		changed := false
 		for i := range j.Assigned {
 			a := &j.Assigned[i]
@@ -1308,6 +1387,7 @@ func (c *Client) Settle(ctx context.Context) {
 				if refunded {
 					// Refunded while the job's process ran (a retry), or
 					// before a crash kept the job record from saying so.
+					refundedVerified(a)
 					a.State, changed = StateRefunded, true
 					continue
 				}
@@ -1321,8 +1401,12 @@ func (c *Client) Settle(ctx context.Context) {
 					c.log.Warn("refund", "job", j.ID, "err", err)
 					continue
 				}
+				refundedVerified(a)
 				a.State, changed = StateRefunded, true
 				c.m.Paid("refund", a.Price)
+			case st.Status == contracts.DealSubmitted && a.State == StateVerified:
+				// Verified before a restart, or its accept failed: accept it now.
+				changed = c.settleVerified(ctx, &j, a)
 			case st.Status == contracts.DealSubmitted && a.ResultCID != "" && !a.Verified && a.Error == "" && j.Spec.Redundancy == 1:
 				// A result that came while no process waited for it (or
 				// after the wait gave up): verify it and pay.
@@ -1350,6 +1434,8 @@ func (c *Client) Settle(ctx context.Context) {
 		}
 		if changed {
 			switch {
+			case acceptPending(&j):
+				// Another winner's accept is still to come: still verified.
 			case slices.ContainsFunc(j.Assigned, func(a Assignment) bool { return a.State == StatePaid }):
 				j.State = StatePaid
 				if j.ResultCID == "" {

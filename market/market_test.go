@@ -80,6 +80,17 @@ func TestJobLifeEscrowAndChannel(t *testing.T) {
 			if b, err := os.ReadFile(filepath.Join(out.Dir, "out", "sum.txt")); err != nil || len(b) == 0 {
 				t.Errorf("out/sum.txt: %q %v", b, err)
 			}
+			if mode == wire.PayEscrow {
+				// Wait returns the verified result; the accept follows.
+				if out.Job.State != market.StateVerified || out.Job.Paid.Sign() != 0 {
+					t.Errorf("outcome %s paid %v, want verified, nothing paid yet", out.Job.State, out.Job.Paid)
+				}
+				j, err := cl.client.WaitSettled(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out.Job = *j
+			}
 			if out.Job.State != market.StatePaid || out.Job.Paid.Cmp(jobPrice) != 0 {
 				t.Errorf("job %s paid %v, want paid %v", out.Job.State, out.Job.Paid, jobPrice)
 			}

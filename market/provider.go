@@ -66,6 +66,10 @@ type ProviderConfig struct {
 	// Mediators the provider accepts in escrow deals; a deal without a
 	// mediator is always accepted.
 	Mediators []common.Address
+	// MediatorPeers are the peer IDs of (some of) the Mediators: the
+	// provider brings a disputed deal's case to the one whose address the
+	// deal names (mediate_case.go). List their addresses in Mediators too.
+	MediatorPeers []peer.ID
 	// MaxChallengeWindow refuses deals whose window is longer (default 1 h).
 	MaxChallengeWindow time.Duration
 	// ResultMargin: a deal's deadline must leave this much after the job's
@@ -174,6 +178,7 @@ type Provider struct {
 	// inline holds, by job key, the sealed Result with the output inline
 	// when it is too big to keep in the ledger record (see run).
 	inline map[string][]byte
+	mods   modCache // modules run, by CID (run_mem.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -444,7 +449,7 @@ func (p *Provider) handleCancel(ctx context.Context, from peer.ID, msg wire.Mess
 		delete(p.bids, c.JobID)
 	}
 	p.mu.Unlock()
-	return nil, nil
+	return p.cancelAwarded(ctx, c) // an awarded channel job: credited (provider_late.go)
 }
 
 func (p *Provider) save(r *ProviderJob) error {
@@ -470,7 +475,12 @@ func (p *Provider) saveWith(r *ProviderJob, more func(tx *ledger.Tx) error) erro
 // its payment in one fsynced ledger transaction, and starts it. It is
 // idempotent: a second award for the same job is refused with
 // ErrDuplicate and changes nothing. p.mu is held only to take the bid:
-// chain reads of one award do not hold up the others.
+// chain reads of one award do not hold up the others. An award with no
+// bid before it is a direct award (wire.Award.Request), admitted here
+// as a bid would be (direct_provider.go). A channel award of a
+// non-redundant job runs before it is written, and a run that ends
+// within fastGrace is written once with its result (fast_provider.go);
+// the answer always follows the write.
 func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Message) ([]byte, error) {
 	a := msg.(*wire.Award)
 	key := providerKey(a.Client, a.JobID)
@@ -483,20 +493,30 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 		ok = false
 	}
 	p.mu.Unlock()
+	direct := false
 	if !ok {
 		if _, err := p.d.Ledger.Job(ctx, key); err == nil {
 			p.m.Award("duplicate")
 			return nil, fmt.Errorf("%w: award for job %s already accepted", ErrDuplicate, a.JobID)
 		}
-		p.m.Award("unknown")
-		return nil, fmt.Errorf("%w: no open bid for job %s", ErrRefused, a.JobID)
+		if a.Request == nil {
+			p.m.Award("unknown")
+			return nil, fmt.Errorf("%w: no open bid for job %s", ErrRefused, a.JobID)
+		}
+		// A direct award: admitted as a bid would be (direct_provider.go).
+		release, db, err := p.admitDirect(ctx, key, a)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		b, direct = db, true
 	}
 	accepted := false
 	defer func() {
 		if !accepted { // give the bid back: a corrected award may follow
 			p.mu.Lock()
 			p.reserved--
-			if _, taken := p.bids[a.JobID]; !taken {
+			if _, taken := p.bids[a.JobID]; !taken && !direct {
 				p.bids[a.JobID] = b
 			}
 			p.mu.Unlock()
@@ -534,28 +554,22 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 		pay = v
 		r.Channel, r.Cumulative = a.Voucher.ChannelID, new(big.Int).Set(a.Voucher.Cumulative)
 	}
+	if fastEligible(a, r) {
+		// Run first, write once (fast_provider.go): the award is
+		// answered after the write, of the job with its result or, for
+		// a run longer than fastGrace, of the award alone.
+		ok, err := p.awardFast(key, a, r, pay)
+		accepted = ok
+		if err != nil {
+			return nil, err
+		}
+		p.changed()
+		return nil, nil
+	}
 	// Persist before acting: the job, its deal or its voucher, in one
 	// transaction. The ledger refuses a second award of the job and a
 	// voucher that does not cover what the channel already carries.
-	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
-		if _, err := tx.Job(key); err == nil {
-			return fmt.Errorf("%w: award for job %s already accepted", ErrDuplicate, a.JobID)
-		}
-		if pay != nil {
-			if _, err := tx.AcceptPayment(*pay, key, r.Price); err != nil {
-				return err
-			}
-		}
-		return putProviderJob(tx, r)
-	})
-	if err != nil {
-		switch {
-		case errors.Is(err, ErrDuplicate):
-			p.m.Award("duplicate")
-		case errors.Is(err, ledger.ErrDuplicate), errors.Is(err, ledger.ErrVoucherNotHigher), errors.Is(err, ledger.ErrInsufficientDeposit):
-			p.m.Award("unpaid")
-			return nil, fmt.Errorf("%w: %v", ErrUnpaid, err)
-		}
+	if err := p.recordAward(key, a, r, pay, nil); err != nil {
 		return nil, err
 	}
 	accepted = true
@@ -756,7 +770,8 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 		}()
 	}
 	log := p.log.With("job", r.ID, "client", r.Client)
-	if r.State == StateAwarded || r.State == StateRunning {
+	ran := r.State == StateAwarded || r.State == StateRunning
+	if ran {
 		// Running is not journaled: it moves no money and sends nothing;
 		// a job found paid-but-not-done at recovery is simply run again.
 		p.m.Job("provider", StateRunning)
@@ -799,6 +814,12 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 		p.m.Job("provider", r.State)
 	}
 	if r.State == StateDone {
+		if r.PayMode == wire.PayEscrow && ran {
+			// Just run, the deal open: the result goes out while its
+			// commitment is mined (escrow_commit.go).
+			p.commitWhileDelivering(ctx, r)
+			return
+		}
 		if r.PayMode == wire.PayEscrow {
 			if err := p.commit(ctx, r); err != nil {
 				// The job stays done: Settle retries the commit with
@@ -886,7 +907,7 @@ func (p *Provider) commit(ctx context.Context, r *ProviderJob) error {
 	default:
 		r.State, r.Error = StateFailed, "deal not on chain"
 	}
-	if err := p.save(r); err != nil {
+	if err := p.saveCommitted(r); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	p.m.Job("provider", r.State)
@@ -943,12 +964,11 @@ func (p *Provider) failResult(r *ProviderJob, cause string) error {
 
 // run fetches, runs and stores; it fills r's result fields.
 func (p *Provider) run(ctx context.Context, r *ProviderJob) error {
-	work, err := os.MkdirTemp(p.cfg.WorkDir, "cloudless-job-")
-	if err != nil {
-		return err
-	}
+	// The scratch directory is made only when the job needs one (inputs,
+	// or a module that can write /out): see run_mem.go.
+	work := scratchName(p.cfg.WorkDir)
 	defer os.RemoveAll(work)
-	x, err := execJob(ctx, p.d.Content, p.d.Runner, work, int64(p.cfg.MaxModuleSize), r.ID, &r.Spec)
+	x, err := execJob(ctx, cachedContent{p.d.Content, &p.mods}, p.d.Runner, work, int64(p.cfg.MaxModuleSize), r.ID, &r.Spec)
 	if err != nil {
 		return err
 	}
@@ -956,7 +976,7 @@ func (p *Provider) run(ctx context.Context, r *ProviderJob) error {
 	if x.stopped {
 		return p.failResult(r, r.Error)
 	}
-	cid, err := p.d.Content.AddDir(ctx, x.root)
+	cid, err := p.addOutput(ctx, x, work)
 	if err != nil {
 		return fmt.Errorf("store output: %w", err)
 	}
@@ -1019,10 +1039,13 @@ func (p *Provider) takeInline(key string) []byte {
 	return b
 }
 
-// execution is what execJob produced: the output directory (stdout,
-// stderr, out/) under root and its hash.
+// execution is what execJob produced: stdout, stderr, the /out
+// directory (if the run had one) and the output's hash.
 type execution struct {
-	root     string
+	stdout, stderr []byte
+	// outDir is the guest's /out on disk, under work/result; "" when the
+	// module ran without one (it cannot reach a file: run_mem.go).
+	outDir   string
 	exitCode int32
 	usage    wire.Usage
 	errText  string
@@ -1060,22 +1083,23 @@ func oneLine(s string) string {
 	return s
 }
 
-// execJob fetches a job's module and inputs, runs it and lays out its
-// output under work/result. A failure of the job itself (fetch, limits,
-// traps) is part of the output (errText, exit code -1 when it never
-// started); only a local failure, or ctx ending, is an error. Providers
-// run jobs with it and mediators re-run them.
+// execJob fetches a job's module and inputs and runs it; the output
+// (stdout and stderr in memory, /out under work/result when the module
+// can reach files) and its hash are in the execution. work need not
+// exist: it is made only for inputs or a /out. A failure of the job
+// itself (fetch, limits, traps) is part of the output (errText, exit code
+// -1 when it never started); only a local failure, or ctx ending, is an
+// error. Providers run jobs with it and mediators re-run them: one rule
+// for all of them decides whether a module gets a /out, so they hash the
+// same output.
 func execJob(ctx context.Context, content Content, runner Runner, work string, maxModule int64, id wire.JobID, s *wire.JobSpec) (*execution, error) {
-	x := &execution{root: filepath.Join(work, "result")}
-	if err := os.MkdirAll(filepath.Join(x.root, OutDirName), 0o755); err != nil {
-		return nil, err
-	}
+	x := &execution{}
 	timeout := s.Resources.Timeout.D()
 	fctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
 	var res *executor.Result
 	var runErr error
-	module, err := content.Cat(fctx, s.Module, maxModule)
+	mod, err := fetchModule(fctx, content, s.Module, maxModule)
 	if err != nil {
 		runErr = fmt.Errorf("fetch module %s: %w", s.Module, err)
 	}
@@ -1086,6 +1110,11 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 		}
 	}
 	var mounts []executor.Mount
+	if runErr == nil && len(s.Inputs) > 0 {
+		if err := os.MkdirAll(filepath.Join(work, "inputs"), 0o755); err != nil {
+			return nil, err
+		}
+	}
 	for i, in := range s.Inputs {
 		if runErr != nil {
 			break
@@ -1106,11 +1135,17 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 		mounts = append(mounts, executor.Mount{HostPath: dst, GuestPath: in.Path})
 	}
 	if runErr == nil {
+		if mod.files {
+			x.outDir = filepath.Join(work, "result", OutDirName)
+			if err := os.MkdirAll(x.outDir, 0o755); err != nil {
+				return nil, err
+			}
+		}
 		seed := append(id[:0:0], id[:]...)
 		seed = binary.BigEndian.AppendUint64(seed, s.Seed)
 		res, runErr = runner.Run(fctx, executor.Spec{
-			Module: module, Args: s.Args, Env: s.Env, Stdin: bytes.NewReader(stdin), Mounts: mounts,
-			OutDir: filepath.Join(x.root, OutDirName),
+			Module: mod.b, ModuleHash: mod.hash, Args: s.Args, Env: s.Env, Stdin: bytes.NewReader(stdin), Mounts: mounts,
+			OutDir: x.outDir, NoOut: x.outDir == "",
 			Limits: executor.Limits{Memory: uint64(s.Resources.Memory), Timeout: timeout, MaxOutput: int64(s.Resources.MaxOutput),
 				MaxModuleSize: maxModule},
 			Deterministic: s.Deterministic, Seed: seed,
@@ -1120,11 +1155,14 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 	if ctx.Err() != nil {
 		return nil, ctx.Err() // stopping: recovery re-runs the job
 	}
-	var stdout, stderr []byte
+	var listed []string // the executor's list of /out files; nil: walk
 	if res != nil {
 		x.exitCode = int32(res.ExitCode)
-		stdout, stderr = res.Stdout, res.Stderr
+		x.stdout, x.stderr = res.Stdout, res.Stderr
 		x.usage = wire.Usage{Wall: wire.Duration(res.Usage.Wall), PeakMemory: wire.Size(res.Usage.PeakMemory), OutputBytes: wire.Size(res.Usage.OutputBytes)}
+		if listed = res.OutFiles; listed == nil {
+			listed = []string{}
+		}
 	}
 	if runErr != nil {
 		x.errText = runErr.Error()
@@ -1135,17 +1173,14 @@ func execJob(ctx context.Context, content Content, runner Runner, work string, m
 			x.exitCode = -1
 		}
 	}
-	if err := os.WriteFile(filepath.Join(x.root, StdoutName), stdout, 0o644); err != nil {
-		return nil, err
+	var names []string
+	var outs [][]byte
+	if x.outDir != "" {
+		if names, outs, err = readOutFiles(x.outDir, listed); err != nil {
+			return nil, err
+		}
 	}
-	if err := os.WriteFile(filepath.Join(x.root, StderrName), stderr, 0o644); err != nil {
-		return nil, err
-	}
-	h, inline, err := readOutput(x.root, x.exitCode, inlineMax)
-	if err != nil {
-		return nil, err
-	}
-	x.hash, x.inline = h, inline
+	x.hash, x.inline = collectOutput(x.exitCode, x.stdout, x.stderr, names, outs, inlineMax)
 	return x, nil
 }
 
@@ -1163,18 +1198,24 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 	if b := p.takeInline(providerKey(r.Client, r.ID)); b != nil {
 		msg = b // the first attempt carries the output; retries the CID only
 	}
+	// A channel result past its cutoff, or cancelled by the client, is
+	// sent as a credited failure instead (provider_late.go).
+	if p.settleLate(r) {
+		msg = r.Result
+	}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, err := p.d.Net.Request(rctx, r.Client, msg)
 		cancel()
-		msg = r.Result
 		if err == nil || errors.Is(err, ErrRefused) || errors.Is(err, ErrDuplicate) {
 			p.queueDelivered(r, true)
 			return
 		}
+		p.settleLate(r) // not delivered by the cutoff: credited, the failure sent
+		msg = r.Result
 		if time.Now().After(deadline) {
 			p.log.Warn("result not delivered", "job", r.ID, "err", err)
-			p.queueDelivered(r, false) // a channel job's voucher is held all the same
+			p.queueDelivered(r, false)
 			return
 		}
 		select {
@@ -1233,8 +1274,8 @@ func (p *Provider) flushMarks() {
 }
 
 // markDelivered records deliveries (by job key; false: given up) on the
-// jobs' current ledger records, in one transaction; a channel job's
-// voucher is held either way, so a submitted channel job becomes paid.
+// jobs' current ledger records, in one transaction; a delivered channel
+// result's voucher is held, so the job becomes paid.
 func (p *Provider) markDelivered(marks map[string]bool) error {
 	var paid []*big.Int
 	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
@@ -1250,8 +1291,10 @@ func (p *Provider) markDelivered(marks map[string]bool) error {
 				return err
 			}
 			cur.Delivered = cur.Delivered || delivered
-			if cur.PayMode == wire.PayChannel && cur.State == StateSubmitted {
-				cur.State = StatePaid // the voucher is held; redemption is per channel
+			if cur.PayMode == wire.PayChannel && cur.State == StateSubmitted && cur.Delivered {
+				// The voucher is held; redemption is per channel. A result
+				// never delivered was credited by deliver (settleLate).
+				cur.State = StatePaid
 				paid = append(paid, cur.Price)
 			}
 			cur.Updated = now

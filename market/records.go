@@ -119,17 +119,20 @@ type Assignment struct {
 
 // Job is the client's durable record of one job.
 type Job struct {
-	ID         wire.JobID   `json:"id"`
-	Spec       wire.JobSpec `json:"spec"`
-	PayMode    wire.PayMode `json:"pay_mode"`
-	State      State        `json:"state"`
-	Assigned   []Assignment `json:"assigned,omitempty"`
-	Bids       int          `json:"bids"`
-	ResultCID  string       `json:"result_cid,omitempty"`
-	OutputHash [32]byte     `json:"output_hash"`
-	ExitCode   int32        `json:"exit_code"`
-	Error      string       `json:"error,omitempty"`
-	Paid       *big.Int     `json:"paid,omitempty"` // wei paid out to providers
+	ID       wire.JobID   `json:"id"`
+	Spec     wire.JobSpec `json:"spec"`
+	PayMode  wire.PayMode `json:"pay_mode"`
+	State    State        `json:"state"`
+	Assigned []Assignment `json:"assigned,omitempty"`
+	Bids     int          `json:"bids"`
+	// Direct: awarded without bids, at the offer price of the book's
+	// first pick, to which the client had an open channel (direct_client.go).
+	Direct     bool     `json:"direct,omitempty"`
+	ResultCID  string   `json:"result_cid,omitempty"`
+	OutputHash [32]byte `json:"output_hash"`
+	ExitCode   int32    `json:"exit_code"`
+	Error      string   `json:"error,omitempty"`
+	Paid       *big.Int `json:"paid,omitempty"` // wei paid out to providers
 	// Attempts is how many award rounds ran (RunOptions.Retry).
 	Attempts int `json:"attempts,omitempty"`
 	// OutFiles are the files under out/ of the accepted result (relative,

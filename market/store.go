@@ -194,7 +194,7 @@ func clientState(j *Job) (ledger.JobState, bool) {
 		return ledger.JobPaying, true
 	case StateAwarded:
 		return ledger.JobAwarded, true
-	case StateVerifying, StateSubmitted:
+	case StateVerifying, StateSubmitted, StateVerified: // verified: see escrow_accept.go
 		return ledger.JobResultReceived, true
 	case StatePaid:
 		if outstanding(j) {
@@ -222,10 +222,12 @@ func clientState(j *Job) (ledger.JobState, bool) {
 	return ledger.JobFailed, true
 }
 
-// outstanding: an escrow deal of j may still hold money.
+// outstanding: an escrow deal of j may still hold money, or a channel
+// voucher of j is neither paid nor credited yet.
 func outstanding(j *Job) bool {
 	return slices.ContainsFunc(j.Assigned, func(a Assignment) bool {
-		return a.Deal != nil && a.DealOpen && a.State != StatePaid && a.State != StateRefunded && a.State != StateCancelled
+		return a.Deal != nil && a.DealOpen && a.State != StatePaid && a.State != StateRefunded && a.State != StateCancelled ||
+			openVoucher(a) // a channel provider given up on, not yet paid or credited (client_giveup.go)
 	})
 }
 
@@ -254,7 +256,7 @@ func putClientJob(tx *ledger.Tx, j *Job) error {
 				ChannelID: a.Channel, Voucher: a.Cumulative, ResultCID: a.ResultCID, OutputHash: common.Hash(a.OutputHash),
 				ExitCode: int(a.ExitCode)}
 			switch {
-			case a.State == StatePaid:
+			case a.State == StatePaid || a.State == StateVerified:
 				la.Verdict = "agree"
 			case a.State == StateDisputed || a.State == StateFailed && a.ResultCID != "":
 				la.Verdict = "disagree"
@@ -291,7 +293,7 @@ func putClientJob(tx *ledger.Tx, j *Job) error {
 
 func putClientAssignment(tx *ledger.Tx, j *Job, key string, a *Assignment) error {
 	payID := "paid/" + key + "/" + a.Provider.String()
-	if a.State == StatePaid && a.Price != nil {
+	if (a.State == StatePaid || voucherSpent(a)) && a.Price != nil { // voucherSpent: client_giveup.go
 		if err := tx.RecordPayment(ledger.Payment{ID: payID, Kind: ledger.PaymentPaid, Amount: a.Price, JobID: key,
 			Ref: refOf(a.DealID, a.Channel), Peer: a.Addr}); err != nil {
 			return err
@@ -375,4 +377,26 @@ func cloneBig(x *big.Int) *big.Int {
 		return nil
 	}
 	return new(big.Int).Set(x)
+}
+
+// recordDisputeFee records, in the client's ledger, the mediator fee of
+// a disputed deal that ended (the contract took price + fee when the deal
+// opened; the ledger's "locked/<deal>" has the price only): the fee as
+// locked, and, when the mediator ruled (DealResolved), as paid to it.
+// An expired dispute refunds the fee with the price (the "refunded/<deal>"
+// payment). Nothing is written for a deal without a fee.
+func recordDisputeFee(tx *ledger.Tx, jobKey string, id common.Hash, dp *contracts.DealParams, e disputeEnd, closeTx common.Hash) error {
+	fee := orZero(dp.MediatorFee)
+	if !e.disputed || fee.Sign() == 0 {
+		return nil
+	}
+	if err := tx.RecordPayment(ledger.Payment{ID: "locked-fee/" + id.Hex(), Kind: ledger.PaymentLocked, Amount: fee,
+		JobID: jobKey, Ref: id, Peer: dp.Mediator, Note: "mediator fee locked with the deal"}); err != nil {
+		return err
+	}
+	if e.deal != ledger.DealResolved {
+		return nil
+	}
+	return tx.RecordPayment(ledger.Payment{ID: MediatorFeeID(id), Kind: ledger.PaymentPaid, Amount: fee,
+		JobID: jobKey, Ref: id, Tx: closeTx, Peer: dp.Mediator, Note: "mediator fee: the mediator ruled"})
 }
