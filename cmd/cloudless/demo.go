@@ -104,8 +104,9 @@ type demoRow struct {
 	Job       string   `json:"job"`
 	Pay       string   `json:"pay"`
 	Providers []string `json:"providers"`
-	Bids      int      `json:"bids"`  // bids the client chose from
-	Price     string   `json:"price"` // what the client paid, formatted
+	Bids      int      `json:"bids"`             // bids the client chose from
+	Direct    bool     `json:"direct,omitempty"` // awarded without bids: open channel to the book's first pick
+	Price     string   `json:"price"`            // what the client paid, formatted
 	PaidWei   string   `json:"paid_wei"`
 	TimeMS    int64    `json:"time_ms"`
 	Channel   string   `json:"channel,omitempty"` // payment channel used
@@ -518,7 +519,7 @@ func (d *demo) runJob(ctx context.Context, jb demoJob, cids map[string]string) d
 		row.Problem = "job detail: " + err.Error()
 		return row
 	}
-	row.Bids = j.Bids
+	row.Bids, row.Direct = j.Bids, j.Direct
 	for _, a := range j.Assigned {
 		row.Providers = append(row.Providers, d.name(a.Provider.String()))
 		if a.Channel != (common.Hash{}) {
@@ -545,7 +546,7 @@ func (d *demo) runJob(ctx context.Context, jb demoJob, cids map[string]string) d
 		row.Problem = fmt.Sprintf("exit code %v", cj.ExitCode)
 	case j.Paid == nil || j.Paid.Sign() <= 0:
 		row.Problem = "nothing paid for a good result"
-	case j.Bids < 2:
+	case j.Bids < 2 && !j.Direct:
 		row.Problem = fmt.Sprintf("%d bid(s): the client had no choice among the three providers", j.Bids)
 	}
 	if k > 1 && len(j.Assigned) == k && j.Assigned[0].Provider == j.Assigned[1].Provider {
@@ -731,7 +732,11 @@ func (d *demo) print() {
 		if len(res) > 100 {
 			res = res[:97] + "..."
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Job, r.Pay, r.Bids, strings.Join(r.Providers, ","), r.Price,
+		bids := fmt.Sprint(r.Bids)
+		if r.Direct {
+			bids = "direct"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Job, r.Pay, bids, strings.Join(r.Providers, ","), r.Price,
 			(time.Duration(r.TimeMS) * time.Millisecond).Round(10*time.Millisecond), r.State, exit, res)
 	}
 	tw.Flush()
