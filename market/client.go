@@ -303,8 +303,11 @@ func (c *Client) setState(j *Job, s State, format string, args ...any) error {
 func (c *Client) setStateWith(j *Job, s State, more func(tx *ledger.Tx) error, format string, args ...any) error {
 	j.State = s
 	c.m.Job("client", s)
+	err := c.saveWith(j, more)
+	// After the write, so that a watcher re-reading the job on the event
+	// (the control API's /v1/events) finds this state.
 	c.emit(j.ID, s, format, args...)
-	return c.saveWith(j, more)
+	return err
 }
 
 // note sets j's state and tells subscribers without writing: for steps no

@@ -56,8 +56,11 @@ func TestWalletChannels(t *testing.T) {
 	}
 	var pw client.Wallet
 	if err := waitFor(ctx, func() (bool, error) {
+		// The provider records the job earned once the client
+		// acknowledged the result, which it does after its own write:
+		// the client may see "paid" a moment before.
 		pw, err = mp.pc.Wallet(ctx)
-		return len(pw.Channels) == 1, err
+		return len(pw.Channels) == 1 && pw.Earned == last.Price, err
 	}); err != nil {
 		t.Fatalf("provider wallet: %+v %v", pw, err)
 	}
