@@ -30,7 +30,7 @@ func (p *Provider) admitDirect(ctx context.Context, key string, a *wire.Award) (
 	}
 	c := p.d.Runner.Capacity()
 	p.mu.Lock()
-	free := c.FreeSlots-p.reserved > 0
+	free := p.freeSlots(c) > 0
 	if free {
 		p.reserved++
 	}
