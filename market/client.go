@@ -104,6 +104,9 @@ type RunOptions struct {
 	// credited back when it said it failed or stayed silent past the
 	// job's timeout plus ResultMargin). 0: no retry.
 	Retry int
+	// NoDirect always asks for bids, even when a direct award
+	// (direct_client.go) is possible: for measuring the bid path.
+	NoDirect bool
 	// ResultTimeout, when set, is how long to wait for results after an
 	// award before a retry (default: the job's timeout + ResultMargin).
 	ResultTimeout time.Duration

@@ -73,7 +73,7 @@ func (c *Client) awardDirect(ctx context.Context, j *Job, req *wire.JobRequest, 
 // considered, so a channel never keeps a client from a cheaper provider.
 func (c *Client) directBid(ctx context.Context, req *wire.JobRequest, opts RunOptions, exclude map[peer.ID]bool) (bidIn, bool) {
 	s := &req.Spec
-	if req.PayMode != wire.PayChannel || s.Redundancy != 1 {
+	if req.PayMode != wire.PayChannel || s.Redundancy != 1 || opts.NoDirect {
 		return bidIn{}, false
 	}
 	self := c.d.Net.ID()

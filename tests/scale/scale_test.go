@@ -30,7 +30,10 @@ type jobTiming struct {
 // verified, paid result.
 func (c *cluster) runJob(cl *simNode, k int) (jobTiming, error) {
 	t0 := time.Now()
-	id, err := cl.client.Submit(c.ctx, c.spec(), market.RunOptions{PayMode: wire.PayChannel})
+	// NoDirect: these figures are of the bid path (request → K bids);
+	// with a channel open after the warm-up a client would otherwise
+	// award the book's first pick directly, without bids.
+	id, err := cl.client.Submit(c.ctx, c.spec(), market.RunOptions{PayMode: wire.PayChannel, NoDirect: true})
 	if err != nil {
 		return jobTiming{}, err
 	}
