@@ -2,56 +2,25 @@ package executor
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
-// wat assembles src with wat2wasm, skipping when the tool is missing.
-func wat(t *testing.T, src string) []byte {
-	t.Helper()
-	tool, err := exec.LookPath("wat2wasm")
-	if err != nil {
-		t.Skip("wat2wasm not installed")
-	}
-	dir := t.TempDir()
-	in, out := filepath.Join(dir, "m.wat"), filepath.Join(dir, "m.wasm")
-	if err := os.WriteFile(in, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := exec.Command(tool, in, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestNeedsFiles(t *testing.T) {
-	imp := func(name, sig string) string {
-		return `(import "wasi_snapshot_preview1" "` + name + `" (func ` + sig + `))`
-	}
-	const start = `(memory (export "memory") 1) (func (export "_start"))`
 	for _, tc := range []struct {
-		name string
-		src  string
-		want bool
+		fixture string // testdata/needsfiles-<fixture>.wat
+		want    bool
 	}{
-		{"no imports", `(module ` + start + `)`, false},
-		{"stdio and args", `(module ` + imp("fd_write", "(param i32 i32 i32 i32) (result i32)") +
-			imp("args_get", "(param i32 i32) (result i32)") + imp("proc_exit", "(param i32)") + start + `)`, false},
-		{"prestat", `(module ` + imp("fd_prestat_get", "(param i32 i32) (result i32)") + start + `)`, true},
-		{"path_open", `(module ` + imp("fd_write", "(param i32 i32 i32 i32) (result i32)") +
-			imp("path_open", "(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)") + start + `)`, true},
-		{"fd_readdir", `(module ` + imp("fd_readdir", "(param i32 i32 i32 i64 i32) (result i32)") + start + `)`, true},
-		{"other module", `(module (import "env" "f" (func)) ` + start + `)`, true},
-		{"imported memory", `(module (import "wasi_snapshot_preview1" "memory" (memory 1)) (func (export "_start")))`, false},
+		{"none", false},
+		{"stdio", false}, // fd_write, args_get, proc_exit
+		{"prestat", true},
+		{"pathopen", true},
+		{"readdir", true},
+		{"othermodule", true},
+		{"memory", false}, // an imported memory
+		{"fd3", false},    // fd_write only, used on descriptor 3
 	} {
-		if got := NeedsFiles(wat(t, tc.src)); got != tc.want {
-			t.Errorf("%s: NeedsFiles = %v, want %v", tc.name, got, tc.want)
+		if got := NeedsFiles(fixture(t, "needsfiles-"+tc.fixture)); got != tc.want {
+			t.Errorf("%s: NeedsFiles = %v, want %v", tc.fixture, got, tc.want)
 		}
 	}
 	for _, bad := range [][]byte{nil, []byte("not wasm"), []byte("\x00asm\x01\x00\x00\x00\x02\xff")} {
@@ -67,18 +36,7 @@ func TestNeedsFiles(t *testing.T) {
 // differs, EISDIR or EBADF, as NeedsFiles says).
 func TestNeedsFilesNoOutSameOutput(t *testing.T) {
 	e := newExecutor(t)
-	m := wat(t, `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "hi\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 3))
-    (i32.store (i32.const 8) (i32.const 0))
-    (if (i32.eqz (call $w (i32.const 3) (i32.const 0) (i32.const 1) (i32.const 8)))
-      (then (i32.store8 (i32.const 16) (i32.const 79)))) ;; "O": the write worked
-    (i32.store8 (i32.const 17) (i32.add (i32.const 48) (i32.load (i32.const 8)))) ;; bytes written
-    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))`)
+	m := fixture(t, "needsfiles-fd3")
 	if NeedsFiles(m) {
 		t.Fatal("fd_write only: NeedsFiles = true")
 	}
