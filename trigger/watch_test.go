@@ -140,6 +140,16 @@ func TestWatchNewFiles(t *testing.T) {
 	if c.inv.Env["INPUT_NAME"] != "before.txt" || c.inv.Env["INPUT_CID"] != e.cidOf(t, "before, edited") {
 		t.Fatalf("rewrite: %+v", c.inv)
 	}
+	// The run is seen before its log and result are written: wait for
+	// the result of the new content, which is written after the log.
+	edited := e.cidOf(t, "before, edited")
+	deadline := time.Now().Add(10 * time.Second)
+	for waitResult(t, e.dir, "ingest", "before.txt").InputCID != edited {
+		if time.Now().After(deadline) {
+			t.Fatal("no result for the rewritten before.txt after 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	m, err := WatchResults(e.dir, "ingest")
 	if err != nil {
 		t.Fatal(err)
