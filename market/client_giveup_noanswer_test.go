@@ -26,9 +26,6 @@ func TestAwardNoAnswer(t *testing.T) {
 		for _, reached := range []bool{true, false} {
 			name := string(mode) + map[bool]string{true: "/taken", false: "/lost"}[reached]
 			t.Run(name, func(t *testing.T) {
-				if raceOn && mode == wire.PayEscrow && !reached {
-					t.Skip("slow under the race detector; the channel run covers the same path")
-				}
 				awardNoAnswer(t, mode, reached)
 			})
 		}

@@ -271,13 +271,11 @@ func TestGiveUpChannelUnconfirmedPaid(t *testing.T) {
 // full deadline has passed; the provider, its result too late, credits
 // the job and reports a failure instead of counting it paid.
 func TestGiveUpChannelUnconfirmedSilent(t *testing.T) {
-	if raceOn {
-		t.Skip("its deadlines are too short for the race detector; TestGiveUpChannelCancelled covers the same code")
-	}
-	rw := newRetryWorld(t, time.Second, 2*time.Second, func(n market.Network) market.Network {
+	sec := raceSlow * time.Second // run's ResultTimeout (15 s under race) stays shorter than the job's timeout
+	rw := newRetryWorld(t, sec, 2*sec, func(n market.Network) market.Network {
 		return &filterNet{Network: n, drop: isType(wire.TypeCancel)}
 	})
-	j := rw.run(t, 2*time.Second)
+	j := rw.run(t, 2*sec)
 	j = waitClientJob(t, rw.cl, j.ID, "given-up assignment credited", func(j *market.Job) bool { return j.Assigned[0].Credited })
 	if a := j.Assigned[0]; a.State != market.StateFailed {
 		t.Fatalf("given-up assignment %s, want failed and credited", a.State)

@@ -19,27 +19,28 @@ import (
 // provider now starts the run as soon as the voucher checks out and holds
 // the award's answer back:
 //
-//   - the run ends within fastGrace: the job, its voucher and its result
+//   - the run ends within FastGrace: the job, its voucher and its result
 //     (or its failure report and credit) are written in ONE transaction,
 //     then the award is answered and the result delivered;
-//   - it is still running after fastGrace: the award is written as before
+//   - it is still running after FastGrace: the award is written as before
 //     (job and voucher), answered, and the run goes on; its result is
 //     written when it ends, as execute does.
 //
 // Either way nothing goes over the network before the ledger has the job:
 // the award's answer follows a write. A provider killed in the first
-// fastGrace of a run has written nothing and answered nothing: the client
+// FastGrace of a run has written nothing and answered nothing: the client
 // sees no answer, waits the job's deadline and credits the price (silent
 // provider, client_silent.go), which is what this provider's ledger says
-// too (no job, no voucher). After fastGrace the job is in the ledger and a
+// too (no job, no voucher). After FastGrace the job is in the ledger and a
 // restart re-runs it (recover), as before.
 
-// fastGrace is how long a channel award's run may take before its award
-// is written on its own: runs shorter than that are written once, with
-// their result. It is also the longest a client waits for the award's
-// answer more than before, and the window in which a crash loses the
-// run (the client is not charged for it).
-const fastGrace = 100 * time.Millisecond
+// defaultFastGrace is ProviderConfig.FastGrace's default: how long a
+// channel award's run may take before its award is written on its own;
+// runs shorter than that are written once, with their result. It is also
+// the longest a client waits for the award's answer more than before, and
+// the window in which a crash loses the run (the client is not charged
+// for it).
+const defaultFastGrace = 100 * time.Millisecond
 
 // errAwardExpired: the award expired before its job could be written.
 var errAwardExpired = errors.New("award expired before the job could be recorded")
@@ -94,7 +95,7 @@ func (p *Provider) recordAward(key string, a *wire.Award, r *ProviderJob, pay *l
 
 // awardFast runs the job of the checked channel award a (record r, its
 // voucher pay) and writes it once with its result when the run ends
-// within fastGrace, or writes the award at fastGrace and lets the run go
+// within FastGrace, or writes the award at FastGrace and lets the run go
 // on. It returns the award's answer; accepted reports whether the job is
 // now the provider's (written), else nothing was written and the caller
 // gives the bid back.
@@ -106,7 +107,7 @@ func (p *Provider) awardFast(key string, a *wire.Award, r *ProviderJob, pay *led
 	ran := make(chan error, 1)
 	p.m.Job("provider", StateRunning)
 	go func() { ran <- p.run(rctx, r) }()
-	grace := time.NewTimer(fastGrace)
+	grace := time.NewTimer(p.cfg.FastGrace)
 	defer grace.Stop()
 	finished, runErr := false, error(nil)
 	select {
@@ -129,7 +130,7 @@ func (p *Provider) awardFast(key string, a *wire.Award, r *ProviderJob, pay *led
 		p.afterRun(func() { p.deliverFast(r) })
 		return true, nil
 	}
-	// Still running after fastGrace, or stopped by the provider's
+	// Still running after FastGrace, or stopped by the provider's
 	// shutdown: the award is written alone, as before the one-write
 	// path; a run the shutdown stopped is run again by recovery.
 	if err := p.recordAward(key, a, &award, pay, nil); err != nil {

@@ -85,6 +85,10 @@ type ProviderConfig struct {
 	RedeemAge    time.Duration
 	// TickInterval of the claim and redeem loop (default 2 s).
 	TickInterval time.Duration
+	// FastGrace: a short channel run that ends within it is written once,
+	// with its result; a longer one has its award written at FastGrace
+	// (default 100 ms; fast_provider.go).
+	FastGrace time.Duration
 	// FromBlock is where chain event lookups start (default 0).
 	FromBlock uint64
 	// Addrs are announced in offers.
@@ -132,6 +136,9 @@ func (c *ProviderConfig) defaults(settle Settlement) error {
 	}
 	if c.TickInterval == 0 {
 		c.TickInterval = 2 * time.Second
+	}
+	if c.FastGrace == 0 {
+		c.FastGrace = defaultFastGrace
 	}
 	if c.WorkDir == "" {
 		c.WorkDir = os.TempDir()
@@ -495,7 +502,7 @@ func (p *Provider) saveWith(r *ProviderJob, more func(tx *ledger.Tx) error) erro
 // bid before it is a direct award (wire.Award.Request), admitted here
 // as a bid would be (direct_provider.go). A channel award of a
 // non-redundant job runs before it is written, and a run that ends
-// within fastGrace is written once with its result (fast_provider.go);
+// within FastGrace is written once with its result (fast_provider.go);
 // the answer always follows the write.
 func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Message) ([]byte, error) {
 	a := msg.(*wire.Award)
@@ -573,7 +580,7 @@ func (p *Provider) handleAward(ctx context.Context, from peer.ID, msg wire.Messa
 	if fastEligible(a, r) {
 		// Run first, write once (fast_provider.go): the award is
 		// answered after the write, of the job with its result or, for
-		// a run longer than fastGrace, of the award alone.
+		// a run longer than FastGrace, of the award alone.
 		ok, err := p.awardFast(key, a, r, pay)
 		accepted = ok
 		if err != nil {

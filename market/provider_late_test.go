@@ -20,21 +20,19 @@ import (
 // of counting the job delivered and paid. Both channels agree, the next
 // job reuses the credited amount, and the chain pays one job.
 func TestLateChannelResultCredited(t *testing.T) {
-	if raceOn {
-		t.Skip("its deadlines are too short for the race detector; TestGiveUpChannelCancelled covers settleLate")
-	}
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
 	g := gatedRunner{Runner: prov.exec, started: make(chan struct{}, 1), gate: make(chan struct{})}
 	prov.runner = g
-	prov.startProvider(market.ProviderConfig{ResultMargin: time.Second, RedeemAmount: big.NewInt(1e18)})
-	cl.startClient(market.ClientConfig{ResultMargin: time.Second})
+	sec := raceSlow * time.Second
+	prov.startProvider(market.ProviderConfig{ResultMargin: sec, RedeemAmount: big.NewInt(1e18)})
+	cl.startClient(market.ClientConfig{ResultMargin: sec})
 	cl.waitOffers(1)
 	ctx := w.ctx
 	before := map[*tnode]*big.Int{prov: w.credits(prov.addr())}
 	mod := cl.publishModule()
 	spec := jobSpec(mod, "late")
-	spec.Resources.Timeout = wire.Duration(time.Second)
+	spec.Resources.Timeout = wire.Duration(sec)
 	id1, err := cl.client.Submit(ctx, spec, market.RunOptions{PayMode: wire.PayChannel, Providers: []peer.ID{prov.id()}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,27 +74,25 @@ func TestLateChannelResultCredited(t *testing.T) {
 // waits: the provider's failure report reaches it and both credit the
 // job; the job ends failed, not paid.
 func TestLateChannelResultWhileClientWaits(t *testing.T) {
-	if raceOn {
-		t.Skip("its deadlines are too short for the race detector; TestGiveUpChannelCancelled covers settleLate")
-	}
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
 	g := gatedRunner{Runner: prov.exec, started: make(chan struct{}, 1), gate: make(chan struct{})}
 	prov.runner = g
-	prov.startProvider(market.ProviderConfig{ResultMargin: time.Second, RedeemAmount: big.NewInt(1e18)})
-	cl.startClient(market.ClientConfig{ResultMargin: time.Minute})
+	sec := raceSlow * time.Second
+	prov.startProvider(market.ProviderConfig{ResultMargin: sec, RedeemAmount: big.NewInt(1e18)})
+	cl.startClient(market.ClientConfig{ResultMargin: raceSlow * time.Minute})
 	cl.waitOffers(1)
 	ctx := w.ctx
 	before := map[*tnode]*big.Int{prov: w.credits(prov.addr())}
 	spec := jobSpec(cl.publishModule(), "late")
-	spec.Resources.Timeout = wire.Duration(time.Second)
+	spec.Resources.Timeout = wire.Duration(sec)
 	id, err := cl.client.Submit(ctx, spec, market.RunOptions{PayMode: wire.PayChannel, Providers: []peer.ID{prov.id()}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-g.started
 	awarded := time.Now()
-	waitFor(t, "past the provider's deadline", func() bool { return time.Since(awarded) > 2500*time.Millisecond })
+	waitFor(t, "past the provider's deadline", func() bool { return time.Since(awarded) > 2*sec+sec/2 })
 	close(g.gate)
 	_, err = cl.client.Wait(ctx, id)
 	if err == nil {

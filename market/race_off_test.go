@@ -3,3 +3,5 @@
 package market_test
 
 const raceOn = false
+
+const raceSlow = 1
