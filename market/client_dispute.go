@@ -332,23 +332,16 @@ const disputeCommitWait = 30 * time.Second
 func (c *Client) awaitCommitment(ctx context.Context, a *Assignment) bool {
 	ctx, cancel := context.WithTimeout(ctx, disputeCommitWait)
 	defer cancel()
-	t := time.NewTimer(time.Millisecond)
-	defer t.Stop()
-	for delay := time.Millisecond; ; delay = min(2*delay, time.Second) {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
+	submitted := false
+	pollBackoff(ctx, time.Second, func() bool {
 		st, err := c.d.Settle.Deal(ctx, a.DealID)
-		switch {
-		case err == nil && st.Status == contracts.DealSubmitted:
-			return true
-		case err == nil && st.Status != contracts.DealOpen:
+		if err != nil {
 			return false
 		}
-		t.Reset(delay)
-	}
+		submitted = st.Status == contracts.DealSubmitted
+		return st.Status != contracts.DealOpen
+	})
+	return submitted
 }
 
 // joinErr appends msg to an assignment's error text.

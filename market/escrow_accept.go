@@ -103,18 +103,31 @@ func (c *Client) acceptBusy(id wire.JobID) bool {
 // passed (Settle refunds it), and stops when ctx ends (Settle, after a
 // restart too, finishes it).
 func (c *Client) acceptAll(ctx context.Context, id wire.JobID, ts []acceptTarget) {
+	pollBackoff(ctx, acceptMaxPoll, func() bool {
+		ts = slices.DeleteFunc(ts, func(x acceptTarget) bool { return c.acceptOne(ctx, id, x) })
+		return len(ts) == 0
+	})
+}
+
+// pollBackoff calls look at once and then after delays doubling from
+// 1 ms up to max, until look reports done or ctx ends (a dev chain seals
+// a block in a few ms; a real one in seconds). It reports whether look
+// finished.
+func pollBackoff(ctx context.Context, max time.Duration, look func() bool) bool {
 	delay := time.Millisecond
 	t := time.NewTimer(0)
 	defer t.Stop()
-	for len(ts) > 0 {
+	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-t.C:
 		}
-		ts = slices.DeleteFunc(ts, func(x acceptTarget) bool { return c.acceptOne(ctx, id, x) })
+		if look() {
+			return true
+		}
 		t.Reset(delay)
-		delay = min(2*delay, acceptMaxPoll)
+		delay = min(2*delay, max)
 	}
 }
 

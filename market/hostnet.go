@@ -115,23 +115,23 @@ func readFrame(r *bufio.Reader, max int) (byte, []byte, error) {
 	return status, b, nil
 }
 
-func (n *HostNetwork) serve(s network.Stream) {
+func (n *HostNetwork) serve(s network.Stream) { n.serveFrame(s, wire.MaxJobSize, n.dispatch) }
+
+// serveFrame answers one request frame of at most max bytes on s with fn:
+// its reply, or its error as a one-line refusal.
+func (n *HostNetwork) serveFrame(s network.Stream, max int, fn func(ctx context.Context, from peer.ID, data []byte) ([]byte, error)) {
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(StreamTimeout))
 	from := s.Conn().RemotePeer()
-	_, data, err := readFrame(bufio.NewReader(s), wire.MaxJobSize)
+	_, data, err := readFrame(bufio.NewReader(s), max)
 	if err != nil {
-		n.log.Debug("bad frame", "peer", from, "err", err)
+		n.log.Debug("bad frame", "peer", from, "protocol", s.Protocol(), "err", err)
 		_ = s.Reset()
 		return
 	}
-	reply, err := n.dispatch(n.ctx, from, data)
+	reply, err := fn(n.ctx, from, data)
 	if err != nil {
-		msg := err.Error()
-		if len(msg) > wire.MaxTextLen {
-			msg = msg[:wire.MaxTextLen]
-		}
-		_ = writeFrame(s, replyError, []byte(msg))
+		_ = writeFrame(s, replyError, []byte(reasonText(err.Error())))
 		return
 	}
 	_ = writeFrame(s, replyOK, reply)
@@ -161,9 +161,19 @@ func (n *HostNetwork) Request(ctx context.Context, p peer.ID, sealed []byte) ([]
 	if p == n.h.ID() {
 		return n.dispatch(ctx, p, sealed)
 	}
-	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "market"), p, protocol.ID(wire.MarketProtocol))
+	return n.request(ctx, p, protocol.ID(wire.MarketProtocol), streamLabels{}, sealed)
+}
+
+// streamLabels name a protocol's stream, request and peer in request's
+// errors ("" for the market protocol).
+type streamLabels struct{ stream, request, peer string }
+
+// request sends sealed to p as one frame on proto and reads the reply
+// frame; a refusal comes back as an error wrapping ErrRefused.
+func (n *HostNetwork) request(ctx context.Context, p peer.ID, proto protocol.ID, l streamLabels, sealed []byte) ([]byte, error) {
+	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, string(proto)), p, proto)
 	if err != nil {
-		return nil, fmt.Errorf("market: open stream to %s: %w", p, err)
+		return nil, fmt.Errorf("market: open %sstream to %s: %w", l.stream, p, err)
 	}
 	defer s.Close()
 	dl := time.Now().Add(StreamTimeout)
@@ -175,20 +185,20 @@ func (n *HostNetwork) Request(ctx context.Context, p peer.ID, sealed []byte) ([]
 	defer stop()
 	if err := writeFrame(s, replyOK, sealed); err != nil {
 		_ = s.Reset()
-		return nil, fmt.Errorf("market: send to %s: %w", p, err)
+		return nil, fmt.Errorf("market: send %sto %s: %w", l.request, p, err)
 	}
 	if err := s.CloseWrite(); err != nil {
-		return nil, fmt.Errorf("market: send to %s: %w", p, err)
+		return nil, fmt.Errorf("market: send %sto %s: %w", l.request, p, err)
 	}
 	status, reply, err := readFrame(bufio.NewReader(s), wire.MaxMessageSize)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("market: reply from %s: %w", p, err)
+		return nil, fmt.Errorf("market: %sreply from %s: %w", l.stream, p, err)
 	}
 	if status != replyOK {
-		return nil, fmt.Errorf("%w by %s: %s", ErrRefused, p, reply)
+		return nil, fmt.Errorf("%w by %s%s: %s", ErrRefused, l.peer, p, reply)
 	}
 	return reply, nil
 }

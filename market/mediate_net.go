@@ -1,11 +1,8 @@
 package market
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -44,56 +41,13 @@ func (n *HostNetwork) HandleMediation(fn CaseHandler) {
 		return
 	}
 	n.h.SetStreamHandler(protocol.ID(wire.MediateProtocol), func(s network.Stream) {
-		defer s.Close()
-		_ = s.SetDeadline(time.Now().Add(StreamTimeout))
-		from := s.Conn().RemotePeer()
-		_, data, err := readFrame(bufio.NewReader(s), wire.MaxCaseSize)
-		if err != nil {
-			n.log.Debug("bad mediation frame", "peer", from, "err", err)
-			_ = s.Reset()
-			return
-		}
-		reply, err := fn(n.ctx, from, data)
-		if err != nil {
-			_ = writeFrame(s, replyError, []byte(reasonText(err.Error())))
-			return
-		}
-		_ = writeFrame(s, replyOK, reply)
+		n.serveFrame(s, wire.MaxCaseSize, fn)
 	})
 }
 
 // RequestMediation sends a sealed case to p on wire.MediateProtocol.
 func (n *HostNetwork) RequestMediation(ctx context.Context, p peer.ID, sealed []byte) ([]byte, error) {
-	s, err := n.h.NewStream(network.WithAllowLimitedConn(ctx, "mediate"), p, protocol.ID(wire.MediateProtocol))
-	if err != nil {
-		return nil, fmt.Errorf("market: open mediation stream to %s: %w", p, err)
-	}
-	defer s.Close()
-	dl := time.Now().Add(StreamTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
-		dl = d
-	}
-	_ = s.SetDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
-	defer stop()
-	if err := writeFrame(s, replyOK, sealed); err != nil {
-		_ = s.Reset()
-		return nil, fmt.Errorf("market: send case to %s: %w", p, err)
-	}
-	if err := s.CloseWrite(); err != nil {
-		return nil, fmt.Errorf("market: send case to %s: %w", p, err)
-	}
-	status, reply, err := readFrame(bufio.NewReader(s), wire.MaxMessageSize)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("market: mediation reply from %s: %w", p, err)
-	}
-	if status != replyOK {
-		return nil, fmt.Errorf("%w by mediator %s: %s", ErrRefused, p, reply)
-	}
-	return reply, nil
+	return n.request(ctx, p, protocol.ID(wire.MediateProtocol), streamLabels{stream: "mediation ", request: "case ", peer: "mediator "}, sealed)
 }
 
 // reasonText cuts s to its first line and wire.MaxTextLen bytes (valid UTF-8).
