@@ -27,10 +27,14 @@ func TestDHTDiscoveryAndGossip50(t *testing.T) {
 	nodes, _ := mockNodes(t, n, 0, func(i int, boot []string) Config { return simConfig(boot...) })
 	t.Logf("%d nodes started in %s", n, time.Since(start))
 
-	// Every node has peers besides the bootstrap node (found via the DHT).
-	eventually(t, 30*time.Second, "every node connected to >= 3 peers", func() bool {
+	// Every node has peers besides the bootstrap node (found via the DHT),
+	// in its routing table too: a peer is added there only once identify
+	// has shown it speaks the DHT protocol, after the connection, and a
+	// lookup from an empty table fails at once ("failed to find any peer
+	// in table", seen under -race).
+	eventually(t, 30*time.Second, "every node connected to >= 3 peers, with them in its routing table", func() bool {
 		for _, nd := range nodes {
-			if len(nd.Peers()) < 3 {
+			if len(nd.Peers()) < 3 || nd.dht.RoutingTable().Size() < 3 {
 				return false
 			}
 		}
