@@ -683,6 +683,7 @@ func (d *demo) checkMoney() {
 	}
 	for _, c := range d.rep.Functions {
 		paid.Add(paid, bigOf(c.PaidWei))
+		paid.Add(paid, bigOf(c.WarmPaid))
 	}
 	cl := d.rep.After[len(d.rep.After)-1]
 	if spent := bigOf(cl.Spent); spent.Cmp(paid) != 0 {

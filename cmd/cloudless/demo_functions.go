@@ -24,7 +24,9 @@ type demoCall struct {
 	Job      string `json:"job"`
 	Provider string `json:"provider"`
 	PaidWei  string `json:"paid_wei"`
-	TimeMS   int64  `json:"time_ms"`
+	TimeMS   int64  `json:"time_ms"` // the first call: fetch and compile included
+	WarmUS   int64  `json:"warm_us"` // the same call again, warm
+	WarmPaid string `json:"warm_paid_wei"`
 	OK       bool   `json:"ok"`
 	Problem  string `json:"problem,omitempty"`
 }
@@ -82,13 +84,14 @@ func (d *demo) functions(ctx context.Context) {
 		}
 		call := d.callFunction(ctx, hc, l.Gateway, &fn, fn.Triggers[i])
 		d.rep.Functions = append(d.rep.Functions, call)
-		where := "on " + d.name(call.Provider)
+		where, cold := "on "+d.name(call.Provider), "fetch + compile"
 		if call.Local {
-			where = "on the daemon's own executor"
+			where, cold = "on the daemon's own executor", "compile"
 		}
 		d.say("  $ %s", call.Curl)
 		d.say("  %d %s", call.Status, call.Body)
-		d.say("  job %s %s, paid %s, %s", call.Job, where, fmtWei(call.PaidWei), (time.Duration(call.TimeMS) * time.Millisecond).Round(time.Millisecond))
+		d.say("  job %s %s, paid %s; first call %s (%s), again %s", call.Job, where, fmtWei(call.PaidWei),
+			(time.Duration(call.TimeMS) * time.Millisecond).Round(time.Millisecond), cold, (time.Duration(call.WarmUS) * time.Microsecond).Round(100*time.Microsecond))
 		if !call.OK {
 			d.fail("function %s: %s", call.Function, call.Problem)
 		}
@@ -107,20 +110,41 @@ func (d *demo) callFunction(ctx context.Context, hc *http.Client, gateway string
 	} else {
 		call.Curl = "curl " + url
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+	do := func() (*http.Response, []byte, time.Duration, error) {
+		req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		t0 := time.Now()
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		return resp, b, time.Since(t0), nil
+	}
+	resp, b, took, err := do()
 	if err != nil {
 		call.Problem = err.Error()
 		return call
 	}
-	t0 := time.Now()
-	resp, err := hc.Do(req)
+	call.TimeMS = took.Milliseconds()
+	// Again, warm: the module is compiled where it runs, the channel open.
+	again, _, warm, err := do()
 	if err != nil {
-		call.Problem = err.Error()
+		call.Problem = "second call: " + err.Error()
 		return call
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	call.TimeMS = time.Since(t0).Milliseconds()
+	if again.StatusCode != resp.StatusCode {
+		call.Problem = fmt.Sprintf("second call: status %d, the first gave %d", again.StatusCode, resp.StatusCode)
+		return call
+	}
+	call.WarmUS = warm.Microseconds()
+	call.WarmPaid = "0"
+	if p, err := wire.ParseWei(again.Header.Get("X-Cloudless-Price")); err == nil {
+		call.WarmPaid = p.String()
+	}
 	call.Status = resp.StatusCode
 	call.Body = strings.Join(strings.Fields(string(b)), " ")
 	if len(call.Body) > 120 {
