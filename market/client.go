@@ -1370,6 +1370,7 @@ func (c *Client) Settle(ctx context.Context) {
 			continue // acceptLater is accepting it (escrow_accept.go)
 		}
 		changed := false
+		var ends []dealEnd // closed deals as the chain closed them (escrow_chain.go)
 		for i := range j.Assigned {
 			a := &j.Assigned[i]
 			if j.PayMode != wire.PayEscrow || a.Deal == nil || a.State == StatePaid || a.State == StateRefunded || a.State == StateDisputed || a.State == StateCancelled {
@@ -1382,6 +1383,7 @@ func (c *Client) Settle(ctx context.Context) {
 			if st.Status != contracts.DealNone && !a.DealOpen {
 				a.DealOpen, changed = true, true
 			}
+			c.syncCommitted(ctx, a, st) // the ledger deal submitted once the chain is (escrow_chain.go)
 			switch {
 			case st.Status == contracts.DealNone && a.State != StateAwarded:
 				a.State, changed = StateCancelled, true // the deal was never opened: nothing to settle
@@ -1398,7 +1400,16 @@ func (c *Client) Settle(ctx context.Context) {
 					continue
 				}
 				// Not refunded, not disputed: the provider claimed it
-				// (or we accepted it before a crash). The chain says paid.
+				// (or we accepted it before a crash). The chain says paid,
+				// and its closing event says by whom.
+				e, ok := c.paidEnd(ctx, a)
+				if !ok {
+					continue
+				}
+				ends = append(ends, e)
+				if e.end.deal == ledger.DealClaimed {
+					a.Error = joinErr(a.Error, e.end.note)
+				}
 				a.State, changed = StatePaid, true
 				j.Paid = new(big.Int).Add(orZero(j.Paid), a.Price)
 				c.m.Paid("accept", a.Price)
@@ -1459,7 +1470,7 @@ func (c *Client) Settle(ctx context.Context) {
 					j.Error = ErrNoResult.Error()
 				}
 			}
-			_ = c.saveWith(&j, credits)
+			_ = c.saveWith(&j, recordDealEnds(ends, credits))
 			c.emit(j.ID, j.State, "settled")
 		}
 	}

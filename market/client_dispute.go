@@ -86,6 +86,38 @@ func disputable(a Assignment) bool {
 		a.State == StateFailed && a.ResultCID != "" && !a.Stopped)
 }
 
+// redisputable: a is a refused result whose dispute transaction failed
+// (a nonce or gas error, the chain down, the commitment too slow for
+// awaitCommitment): its deal names a mediator, so decide disputed it,
+// and the chain did not have it disputed then.
+func redisputable(a Assignment) bool {
+	return a.Deal != nil && a.State == StateFailed && a.ResultCID != "" && !a.Stopped && a.Deal.Mediator != (common.Address{})
+}
+
+// redispute sends a's dispute again, on a settle tick after the first
+// one failed, while the challenge window is open (st: the deal
+// submitted at st.At; now: chain time). It reports whether the chain has
+// the deal disputed: a transaction that landed though its send reported
+// an error (a lost receipt) counts, and the next tick sees the deal
+// disputed and sends nothing. A dispute that never lands before the
+// window closes leaves the deal to the provider's claim, which the
+// client records as claimed.
+func (c *Client) redispute(ctx context.Context, j *Job, a *Assignment, st contracts.DealState, now uint64) bool {
+	if now > st.At+a.Deal.ChallengeWindow {
+		return false // too late: the contract reverts TooLate; the provider may claim
+	}
+	_, err := c.d.Settle.Dispute(ctx, *a.Deal)
+	if err != nil {
+		if s, serr := c.d.Settle.Deal(ctx, a.DealID); serr != nil || s.Status != contracts.DealDisputed {
+			c.log.Info("dispute retry failed; tried again next tick", "job", j.ID, "provider", a.Provider, "err", err)
+			return false
+		}
+	}
+	c.log.Info("dispute retried: landed", "job", j.ID, "provider", a.Provider)
+	a.Error = joinErr(a.Error, "dispute sent again: landed")
+	return true
+}
+
 // disputeDone is one disputable assignment whose deal the chain ended.
 type disputeDone struct {
 	i   int // index in the job's assignments
@@ -108,6 +140,9 @@ func (c *Client) settleDisputed(ctx context.Context, dc DisputeChain, j *Job, no
 		st, err := c.d.Settle.Deal(ctx, a.DealID)
 		if err != nil {
 			continue
+		}
+		if st.Status == contracts.DealSubmitted && redisputable(*a) && c.redispute(ctx, j, a, st, now) {
+			st.Status = contracts.DealDisputed // the retried dispute landed
 		}
 		if st.Status == contracts.DealDisputed && a.State != StateDisputed {
 			a.State = StateDisputed // the failed dispute landed

@@ -143,7 +143,9 @@ func endOf(c contracts.DealClosing, dp *contracts.DealParams) (disputeEnd, bool)
 // deal record (before the job's own write, which then keeps it).
 func closeDisputedDeal(tx *ledger.Tx, id common.Hash, e disputeEnd, closeTx common.Hash) error {
 	_, err := tx.AdvanceDeal(id, e.deal, func(d *ledger.Deal) error {
-		d.ForProvider, d.CloseTx, d.Note = e.forProvider, closeTx, e.note
+		// ForProvider says who won a ruling (ledger.Deal), as
+		// reconciliation writes it: false for an accept or a claim.
+		d.ForProvider, d.CloseTx, d.Note = e.forProvider && e.deal == ledger.DealResolved, closeTx, e.note
 		return nil
 	})
 	return err

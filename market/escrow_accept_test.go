@@ -24,8 +24,10 @@ import (
 
 // holdAccept is a client Settlement whose Accept does not go out: it
 // blocks until its ctx ends (block) or fails at once, counting calls.
+// Everything else is the chain's, event reads included (closing events,
+// result logs), as a real client's Settlement has them.
 type holdAccept struct {
-	market.Settlement
+	*contracts.Client
 	block bool
 	calls atomic.Int32
 }
@@ -102,6 +104,11 @@ func checkEscrowSettled(t *testing.T, w *world, cl, prov *tnode, id wire.JobID, 
 	if tot, err := cl.journal.Totals(w.ctx); err != nil || tot.Paid.Cmp(a.Price) != 0 {
 		t.Fatalf("client ledger paid %v (%v), want %v", tot.Paid, err, a.Price)
 	}
+	// The client's deal says who closed it, as the chain does (issue 6).
+	want := map[bool]ledger.DealState{false: ledger.DealAccepted, true: ledger.DealClaimed}[claimed]
+	if d, err := cl.journal.Deal(w.ctx, a.DealID); err != nil || d.State != want {
+		t.Fatalf("client ledger deal %s (%v), want %s", d.State, err, want)
+	}
 	pj := waitProviderState(t, prov, id, market.StatePaid)
 	if pj.Claimed != claimed {
 		t.Errorf("provider claimed %v, want %v", pj.Claimed, claimed)
@@ -120,7 +127,7 @@ func TestEscrowClientKilledBeforeAccept(t *testing.T) {
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
 	prov.startProvider(market.ProviderConfig{})
-	hold := &holdAccept{Settlement: cl.settle, block: true}
+	hold := &holdAccept{Client: cl.settle, block: true}
 	startClientWith(t, cl, hold)
 	cl.waitOffers(1)
 	before := w.credits(prov.addr())
@@ -191,7 +198,7 @@ func TestEscrowProviderClaimsWhenClientNeverAccepts(t *testing.T) {
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
 	prov.startProvider(market.ProviderConfig{})
-	hold := &holdAccept{Settlement: cl.settle}
+	hold := &holdAccept{Client: cl.settle}
 	startClientWith(t, cl, hold)
 	cl.waitOffers(1)
 	before := w.credits(prov.addr())

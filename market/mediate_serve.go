@@ -134,6 +134,7 @@ func NewMediatorService(d MediatorDeps, cfg MediatorConfig) (*MediatorService, e
 	}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	mn.HandleMediation(s.Handle)
+	s.wg.Go(s.reconcileOnStart) // fees of rulings a crash cut off (reconcile_mediator.go)
 	return s, nil
 }
 
@@ -284,10 +285,12 @@ func (s *MediatorService) rule(dp contracts.DealParams, c *wire.MediationCase, c
 			s.log.Warn("re-run failed; the deal is not ruled", "deal", c.DealID, "job", c.JobID, "err", err)
 			return
 		}
-		if err := s.d.Ledger.MarkSeen(ctx, verdictScope(c.DealID), sideName(forProvider)); err != nil && !errors.Is(err, ledger.ErrDuplicate) {
-			s.log.Warn("ledger", "deal", c.DealID, "err", err)
-			return
-		}
+	}
+	// The ruling and the fee it will earn, before the transaction
+	// (reconcile_mediator.go finds a fee whose write a crash cut off).
+	if err := s.writeRuling(ctx, &dp, c, forProvider); err != nil {
+		s.log.Warn("ledger", "deal", c.DealID, "err", err)
+		return
 	}
 	rcpt, err := s.d.Settle.Resolve(ctx, dp, forProvider)
 	if err != nil {
@@ -299,7 +302,7 @@ func (s *MediatorService) rule(dp contracts.DealParams, c *wire.MediationCase, c
 		s.log.Warn("resolve", "deal", c.DealID, "for_provider", forProvider, "err", err)
 		return
 	}
-	if err := s.recordFee(ctx, &dp, c, forProvider, rcptHash(rcpt)); err != nil {
+	if err := s.recordFee(ctx, dp.MediatorFee, dp.Client, c.DealID, c.JobID.String(), forProvider, rcptHash(rcpt)); err != nil {
 		s.log.Warn("ledger", "deal", c.DealID, "err", err)
 		return
 	}
@@ -328,7 +331,7 @@ func (s *MediatorService) ruled(ctx context.Context, dp *contracts.DealParams, c
 		}
 		return "", false, common.Hash{}, fmt.Errorf("deal %s is %s, not disputed", c.DealID, how)
 	}
-	if err := s.recordFee(ctx, dp, c, cl.ForProvider, cl.Log.TxHash); err != nil {
+	if err := s.recordFee(ctx, dp.MediatorFee, dp.Client, c.DealID, c.JobID.String(), cl.ForProvider, cl.Log.TxHash); err != nil {
 		return "", false, common.Hash{}, err
 	}
 	return wire.MediationRuled, cl.ForProvider, cl.Log.TxHash, nil
@@ -336,9 +339,9 @@ func (s *MediatorService) ruled(ctx context.Context, dp *contracts.DealParams, c
 
 // recordFee writes the fee the ruling earned (idempotent: one payment
 // per deal).
-func (s *MediatorService) recordFee(ctx context.Context, dp *contracts.DealParams, c *wire.MediationCase, forProvider bool, tx common.Hash) error {
-	return s.d.Ledger.RecordPayment(ctx, ledger.Payment{ID: MediatorFeeID(c.DealID), Kind: ledger.PaymentEarned,
-		Amount: new(big.Int).Set(orZero(dp.MediatorFee)), JobID: c.JobID.String(), Ref: c.DealID, Tx: tx, Peer: dp.Client,
+func (s *MediatorService) recordFee(ctx context.Context, fee *big.Int, client common.Address, deal common.Hash, jobID string, forProvider bool, tx common.Hash) error {
+	return s.d.Ledger.RecordPayment(ctx, ledger.Payment{ID: MediatorFeeID(deal), Kind: ledger.PaymentEarned,
+		Amount: new(big.Int).Set(orZero(fee)), JobID: jobID, Ref: deal, Tx: tx, Peer: client,
 		Note: "mediator fee: ruled for the " + sideName(forProvider)})
 }
 

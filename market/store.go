@@ -321,7 +321,11 @@ func putClientAssignment(tx *ledger.Tx, j *Job, key string, a *Assignment) error
 	case a.State == StateDisputed:
 		to = ledger.DealDisputed
 	case a.State == StateSubmitted:
-		to = ledger.DealSubmitted
+		// A result received is not a commitment on chain (the provider
+		// delivers while its submitResult is mined): the deal stays
+		// opened until the chain shows it submitted (syncCommitted,
+		// escrow_chain.go), so the ledger is never ahead of the chain.
+		to = ledger.DealOpened
 	default:
 		to = ledger.DealOpened
 	}
