@@ -172,6 +172,7 @@ type Client struct {
 	once   sync.Once
 
 	accepting map[wire.JobID]bool // escrow accepts under way, guarded by mu (escrow_accept.go)
+	asks      askBackoff          // asks about silent channel jobs (channel_ask.go)
 
 	// unwritten: channel jobs submitted and not yet in the ledger, as
 	// submitted (fast_client.go); guarded by mu.
@@ -1515,15 +1516,28 @@ func keepOutputs(j *Job, pdir string) {
 // settleChannel settles a channel job no process waits for (the client
 // restarted): a result that came in is fetched and checked (the voucher
 // already paid it; a wrong one is a disagreement), and a provider still
-// silent after the job's timeout plus ResultMargin has failed it, as
-// the waiting path does: failed, its price credited back on the channel
-// (creditSilentOne; the provider credits the job too when it comes back,
-// or has reported the failure itself). It reports whether j changed and
-// returns the ledger credits to write with j (nil when none).
+// silent after the job's timeout plus ResultMargin is asked first, as
+// the waiting path does (askDueSilent, channel_ask.go): on the provider's
+// "credited" it is failed, its price credited back on the channel
+// (creditSilentOne); a provider with a result delivers it again (recorded
+// by handleResult, paid here on a later tick); one that does not answer
+// leaves it open, asked again with backoff. It reports whether j changed
+// and returns the ledger credits to write with j (nil when none).
 func (c *Client) settleChannel(ctx context.Context, j *Job) (bool, func(tx *ledger.Tx) error) {
 	changed := false
 	late := time.Now().After(j.Updated.Add(j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin))
 	var credits []func(tx *ledger.Tx) error
+	asked := c.askDueSilent(ctx, j, late) // silent past the deadline: credited only on the provider's word (channel_ask.go)
+	if len(asked) > 0 {
+		// The asks went over the network; what came meanwhile (a result
+		// or failure report they prompted, recordResult) is in the
+		// ledger: settle from there, not from the copy read before.
+		fresh, err := c.Job(j.ID)
+		if err != nil {
+			return false, nil
+		}
+		*j = *fresh
+	}
 	for i := range j.Assigned {
 		a := &j.Assigned[i]
 		switch {
@@ -1543,6 +1557,9 @@ func (c *Client) settleChannel(ctx context.Context, j *Job) (bool, func(tx *ledg
 			keepOutputs(j, dir)
 			c.rate(a.Provider, j.ID, ledger.OutcomeSuccess)
 		case (a.State == StateAwarded || a.State == StateSubmitted) && late:
+			if silentChannel(j, a) && asked[i] != askCredited {
+				continue // open: asked again on a later tick
+			}
 			if f := creditSilentOne(j, a); f != nil {
 				credits = append(credits, f)
 				changed = true

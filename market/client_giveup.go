@@ -63,8 +63,8 @@ func voucherSpent(a *Assignment) bool {
 //     the full deadline (giveUp returns how many);
 //   - no answer: the assignment stays awarded, given up but open; a
 //     result that still comes is recorded (lateResult, recordResult) and
-//     paid by Settle, silence past the deadline is credited there, as the
-//     provider credits a result it could not deliver by then (settleLate).
+//     paid by Settle; past the deadline Settle asks the provider again
+//     and credits only on its "credited" (channel_ask.go).
 //
 // Escrow assignments are left as they were (refunded after the deal
 // deadline, or paid on a result).
@@ -224,27 +224,43 @@ func (c *Client) retire(id wire.JobID, f *inflight) {
 // verifies and pays it (a failure report is credited at once). Only an
 // assignment still open takes a result; one already settled (credited,
 // refunded, failed) refuses it.
+//
+// The job is read and written in one transaction: a Settle tick that
+// credits the same job meanwhile (its ask made the provider send this
+// failure report) is either seen or comes after, never overwritten.
 func (c *Client) recordResult(r *wire.Result) error {
-	j, err := c.Job(r.JobID)
-	if err != nil {
-		return fmt.Errorf("%w: result for unknown job %s", ErrRefused, r.JobID)
-	}
-	for i := range j.Assigned {
-		a := &j.Assigned[i]
-		if a.Provider != r.Provider {
-			continue
+	return update(c.d.Ledger, func(tx *ledger.Tx) error {
+		lj, err := tx.Job(r.JobID.String())
+		if err != nil {
+			return fmt.Errorf("%w: result for unknown job %s", ErrRefused, r.JobID)
 		}
-		if a.ResultCID != "" {
-			return fmt.Errorf("%w: result of %s for job %s already received", ErrDuplicate, r.Provider, r.JobID)
+		j, err := clientJobOf(lj)
+		if err != nil {
+			return err
 		}
-		if a.State != StateAwarded && a.State != StatePaying {
-			if stoppedResult(r) {
-				return nil // a failure report of a job settled already: nothing to do
+		for i := range j.Assigned {
+			a := &j.Assigned[i]
+			if a.Provider != r.Provider {
+				continue
 			}
-			return fmt.Errorf("%w: job %s: assignment of %s is %s (%s)", ErrRefused, r.JobID, r.Provider, a.State, a.Error)
+			if a.ResultCID != "" {
+				return fmt.Errorf("%w: result of %s for job %s already received", ErrDuplicate, r.Provider, r.JobID)
+			}
+			if a.State != StateAwarded && a.State != StatePaying {
+				if stoppedResult(r) {
+					return nil // a failure report of a job settled already: nothing to do
+				}
+				return fmt.Errorf("%w: job %s: assignment of %s is %s (%s)", ErrRefused, r.JobID, r.Provider, a.State, a.Error)
+			}
+			setResult(a, r)
+			if credit := c.creditStopped(j, a); credit != nil {
+				if err := credit(tx); err != nil {
+					return err
+				}
+			}
+			j.Updated = time.Now()
+			return putClientJob(tx, j)
 		}
-		setResult(a, r)
-		return c.saveWith(j, c.creditStopped(j, a))
-	}
-	return fmt.Errorf("%w: job %s was not awarded to %s", ErrRefused, r.JobID, r.Provider)
+		return fmt.Errorf("%w: job %s was not awarded to %s", ErrRefused, r.JobID, r.Provider)
+	})
 }

@@ -208,9 +208,10 @@ func waitClientJob(t *testing.T, cl *tnode, id wire.JobID, what string, ok func(
 // provider after ResultTimeout, well before the job's deadline, and
 // re-awards the job. Its Cancel reaches the provider, which credits the
 // job at once; the client credits it too and pays only the second
-// provider. When the first provider's run ends anyway, it reports a
-// credited failure, not a paid result: both ledgers and the chain say one
-// price, paid to the second provider.
+// provider. The cancel also stops the first provider's run at once (its
+// gate never opens): it reports a credited failure, not a paid result,
+// and both ledgers and the chain say one price, paid to the second
+// provider.
 func TestGiveUpChannelCancelled(t *testing.T) {
 	rw := newRetryWorld(t, 30*time.Second, 30*time.Second, func(n market.Network) market.Network { return n })
 	j := rw.run(t, 5*time.Second)
@@ -221,11 +222,13 @@ func TestGiveUpChannelCancelled(t *testing.T) {
 	if j.Paid.Cmp(j.Assigned[1].Price) != 0 {
 		t.Errorf("job paid %s, want the good provider's %s", j.Paid, j.Assigned[1].Price)
 	}
-	close(rw.gate.gate) // the slow run ends: its result is not charged
+	// The slow run is stopped by the cancel, its gate still shut.
 	pj := waitProviderState(t, rw.slow, j.ID, market.StateFailed)
-	if !pj.Credited || pj.ResultCID != "" {
-		t.Errorf("slow provider's job %+v: want failed, credited, no result", pj)
+	if !pj.Credited || pj.ResultCID != "" || !strings.Contains(pj.Error, "cancelled by the client") {
+		t.Errorf("slow provider's job %+v: want failed, credited, no result, cancelled", pj)
 	}
+	close(rw.gate.gate)
+	waitProviderState(t, rw.good, j.ID, market.StatePaid)
 	lj, err := rw.cl.journal.Job(rw.w.ctx, j.ID.String())
 	if err != nil || !lj.Terminal() {
 		t.Errorf("client ledger job %s (%v), want terminal", lj.State, err)
@@ -265,17 +268,24 @@ func TestGiveUpChannelUnconfirmedPaid(t *testing.T) {
 	books(t, rw.w, rw.cl, rw.before, map[*tnode]*big.Int{rw.slow: j.Assigned[0].Price, rw.good: j.Assigned[1].Price})
 }
 
-// TestGiveUpChannelUnconfirmedSilent: the Cancel is lost and the slow
-// provider's result is ready only after its deadline (timeout plus its
-// ResultMargin). The client credits the open assignment once the job's
-// full deadline has passed; the provider, its result too late, credits
-// the job and reports a failure instead of counting it paid.
+// TestGiveUpChannelUnconfirmedSilent: the give-up Cancel is lost, so the
+// given-up assignment stays open. Once the job's full deadline has
+// passed, the client asks the provider again (the deadline's Cancel goes
+// through): the slow provider still has no result, so it credits the job
+// and stops its run, and the client credits the open assignment on that
+// answer. Neither side charges the job.
 func TestGiveUpChannelUnconfirmedSilent(t *testing.T) {
 	sec := raceSlow * time.Second // run's ResultTimeout (15 s under race) stays shorter than the job's timeout
+	var fn *filterNet
 	rw := newRetryWorld(t, sec, 2*sec, func(n market.Network) market.Network {
-		return &filterNet{Network: n, drop: isType(wire.TypeCancel)}
+		fn = &filterNet{Network: n, drop: isType(wire.TypeCancel)}
+		return fn
 	})
 	j := rw.run(t, 2*sec)
+	if a := j.Assigned[0]; a.State != market.StateAwarded || a.Credited {
+		t.Fatalf("given-up assignment %s credited %v, want open", a.State, a.Credited)
+	}
+	fn.off.Store(true) // the deadline's ask reaches the provider
 	j = waitClientJob(t, rw.cl, j.ID, "given-up assignment credited", func(j *market.Job) bool { return j.Assigned[0].Credited })
 	if a := j.Assigned[0]; a.State != market.StateFailed {
 		t.Fatalf("given-up assignment %s, want failed and credited", a.State)
@@ -283,11 +293,11 @@ func TestGiveUpChannelUnconfirmedSilent(t *testing.T) {
 	if j.State != market.StatePaid || j.Paid.Cmp(j.Assigned[1].Price) != 0 {
 		t.Errorf("job %s paid %s, want paid %s", j.State, j.Paid, j.Assigned[1].Price)
 	}
-	close(rw.gate.gate) // past the provider's deadline: a late result
-	pj := waitProviderState(t, rw.slow, j.ID, market.StateFailed)
+	pj := waitProviderState(t, rw.slow, j.ID, market.StateFailed) // its run stopped by the ask
 	if !pj.Credited || pj.ResultCID != "" {
 		t.Errorf("slow provider's job %+v: want failed, credited, no result", pj)
 	}
+	close(rw.gate.gate)
 	books(t, rw.w, rw.cl, rw.before, map[*tnode]*big.Int{rw.slow: new(big.Int), rw.good: j.Assigned[1].Price})
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cloudless-network/cloudless/ledger"
 	"github.com/cloudless-network/cloudless/market/wire"
@@ -14,20 +15,21 @@ import (
 // stayed silent past the job's deadline.
 const errSilentCredited = "no result before the deadline; its price is credited back on the channel"
 
-// creditSilent fails the channel assignments of j from first on that are
-// still waiting for a result once the job's full deadline (its timeout
-// plus ResultMargin after awardedAt) has passed, and credits their price
-// back on their channels in the same transaction as the job. A provider
-// killed mid-run thus costs the client nothing: its voucher stays signed,
-// but the next voucher to that provider reuses the amount, and the
-// provider, when it comes back, credits the interrupted job too
-// (Provider.creditInterrupted), or a result it finishes too late
-// (Provider.settleLate). Assignments given up earlier (a shorter
+// creditSilent settles the channel assignments of j from first on that
+// are still waiting for a result once the job's full deadline (its
+// timeout plus ResultMargin after awardedAt) has passed. Each provider is
+// asked first (askSilent, channel_ask.go): one that confirms it has no
+// result ("credited", or "unknown": no record of the award) is failed and
+// its price credited back on its channel, in the same transaction as the
+// job; one that has a result delivers it again (recorded as a late
+// result, paid by Settle); one that does not answer stays open, and
+// Settle asks again. A provider never credits a result it produced, so
+// crediting without its word could make the client's next voucher fall
+// short of what the provider counts (and be refused), or give a hostile
+// client its output for free. Assignments given up earlier (a shorter
 // RunOptions.ResultTimeout) were cancelled by giveUp, or stay open, and
-// so do those of a cancelled context: the provider may still deliver
-// within the deadline and count itself paid; an open channel voucher
-// keeps the job unfinished in the ledger, and Settle pays its result or
-// credits its silence (settleChannel).
+// so do those of a cancelled context: Settle pays their result or credits
+// them on the provider's word (settleChannel).
 func (c *Client) creditSilent(ctx context.Context, j *Job, first int, awardedAt time.Time) {
 	if j.PayMode != wire.PayChannel || ctx.Err() != nil {
 		return
@@ -35,11 +37,30 @@ func (c *Client) creditSilent(ctx context.Context, j *Job, first int, awardedAt 
 	if time.Now().Before(awardedAt.Add(j.Spec.Resources.Timeout.D() + c.cfg.ResultMargin)) {
 		return
 	}
-	var credits []func(tx *ledger.Tx) error
+	var idx []int
+	var who []peer.ID
 	for i := first; i < len(j.Assigned); i++ {
+		if silentChannel(j, &j.Assigned[i]) {
+			idx, who = append(idx, i), append(who, j.Assigned[i].Provider)
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	answers := c.askSilent(ctx, j.ID, who)
+	var credits []func(tx *ledger.Tx) error
+	open := 0
+	for n, i := range idx {
+		if answers[n] != askCredited {
+			open++
+			continue
+		}
 		if f := creditSilentOne(j, &j.Assigned[i]); f != nil {
 			credits = append(credits, f)
 		}
+	}
+	if open > 0 {
+		c.emit(j.ID, j.State, "%d silent provider(s) did not confirm a credit: the job stays open until they answer", open)
 	}
 	if len(credits) == 0 {
 		return
@@ -59,12 +80,18 @@ func (c *Client) creditSilent(ctx context.Context, j *Job, first int, awardedAt 
 	c.emit(j.ID, j.State, "%d silent provider(s) not charged: price credited back on the channel", len(credits))
 }
 
+// silentChannel reports whether a is a channel assignment of j with a
+// voucher and no answer: one creditSilentOne would credit.
+func silentChannel(j *Job, a *Assignment) bool {
+	return j.PayMode == wire.PayChannel && a.State == StateAwarded && a.ResultCID == "" && !a.Credited &&
+		a.Channel != (common.Hash{}) && a.Price != nil && a.Price.Sign() > 0
+}
+
 // creditSilentOne marks a, a channel assignment with no answer, failed and
 // credited, and returns the ledger credit to write with it (nil when a is
 // not such an assignment).
 func creditSilentOne(j *Job, a *Assignment) func(tx *ledger.Tx) error {
-	if j.PayMode != wire.PayChannel || a.State != StateAwarded || a.ResultCID != "" || a.Credited ||
-		a.Channel == (common.Hash{}) || a.Price == nil || a.Price.Sign() <= 0 {
+	if !silentChannel(j, a) {
 		return nil
 	}
 	a.State, a.Credited, a.Error = StateFailed, true, errSilentCredited

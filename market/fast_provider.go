@@ -1,7 +1,6 @@
 package market
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -103,7 +102,8 @@ func (p *Provider) awardFast(key string, a *wire.Award, r *ProviderJob, pay *led
 	p.wg.Add(1) // Close waits for the award's write
 	defer p.wg.Done()
 	award := *r // the record as awarded, before the run fills r
-	rctx, stop := context.WithCancel(p.ctx)
+	// A Cancel accepted before the result stops the run (channel_run.go).
+	rctx, stop, cancelled := p.jobContext(p.ctx, key)
 	ran := make(chan error, 1)
 	p.m.Job("provider", StateRunning)
 	go func() { ran <- p.run(rctx, r) }()
@@ -147,6 +147,9 @@ func (p *Provider) awardFast(key string, a *wire.Award, r *ProviderJob, pay *led
 		runErr := runErr
 		if !finished {
 			runErr = <-ran
+		}
+		if cancelled() && p.ctx.Err() == nil {
+			runErr = p.failResult(r, errGivenUp) // credited by the Cancel already
 		}
 		more, ok := p.fastOutcome(r, runErr)
 		if !ok {

@@ -20,13 +20,16 @@ import (
 // channel and retry cases (issue 8; docs/rationale/market-killed.md).
 
 // TestChannelProviderKilledNotCharged: the provider of a channel job is
-// stopped mid-run (its goroutines and network gone, its ledger kept, as a
-// SIGKILL leaves it) and stays silent past the job's deadline. The client
-// ends the job failed, not paid, and credits its price on the channel.
-// When the provider comes back, its recovery credits the interrupted job
-// too instead of running it and counting it earned; the next job's
-// voucher is for the same cumulative amount, and the provider is paid one
-// job's price for the two. The provider redeems at once (threshold one
+// stopped mid-run (its goroutines gone, its ledger kept, as a SIGKILL
+// leaves it; the client's requests to it are lost) and stays silent past
+// the job's deadline. The client ends the job's wait failed, not paid,
+// but does not credit it: the provider cannot confirm it has no result,
+// so the assignment stays open (charged on the channel, not paid in the
+// ledger) and Settle keeps asking. When the provider comes back, its
+// recovery credits the interrupted job instead of running it and
+// counting it earned, and the client's next ask gets "credited": both
+// credit. The next job's voucher is for the same cumulative amount, and
+// the provider is paid one job's price for the two. The provider redeems at once (threshold one
 // wei), so the interrupted job's voucher is already redeemed when it is
 // killed: the credit must hold all the same.
 func TestChannelProviderKilledNotCharged(t *testing.T) {
@@ -53,7 +56,10 @@ func TestChannelProviderKilledNotCharged(t *testing.T) {
 	}
 	_, stop1 := start(deps)
 	// The client waits the whole deadline: timeout (5 s) + ResultMargin.
-	cl.startClient(market.ClientConfig{ResultMargin: 2 * time.Second})
+	// Its requests to the killed provider are lost until it restarts.
+	cl.startNet()
+	fn := &filterNet{Network: cl.net, drop: isType(wire.TypeCancel)}
+	cl.startClientOn(fn, market.ClientConfig{ResultMargin: 2 * time.Second})
 	cl.waitOffers(1)
 	ctx := w.ctx
 	mod := cl.publishModule()
@@ -87,8 +93,11 @@ func TestChannelProviderKilledNotCharged(t *testing.T) {
 		t.Fatalf("job %s %+v: want failed with one assignment", j1.State, j1.Assigned)
 	}
 	a1 := j1.Assigned[0]
-	if a1.State != market.StateFailed || !a1.Credited {
-		t.Fatalf("silent provider's assignment %s credited %v, want failed and credited", a1.State, a1.Credited)
+	if a1.State != market.StateAwarded || a1.Credited || fn.dropped.Load() == 0 {
+		t.Fatalf("unreachable provider's assignment %s credited %v (asks lost %d), want open", a1.State, a1.Credited, fn.dropped.Load())
+	}
+	if lj, err := cl.journal.Job(ctx, id1.String()); err != nil || lj.Terminal() {
+		t.Fatalf("client ledger job %s (%v), want open while the provider cannot answer", lj.State, err)
 	}
 	channel := func(l *ledger.Ledger, role ledger.Role) ledger.Channel {
 		t.Helper()
@@ -98,8 +107,8 @@ func TestChannelProviderKilledNotCharged(t *testing.T) {
 		}
 		return cs[0]
 	}
-	if cc := channel(cl.journal, ledger.RoleClient); cc.Charged().Sign() != 0 || cc.Promised.Cmp(a1.Price) != 0 {
-		t.Fatalf("client channel charged %s promised %s, want 0 and the one voucher %s", cc.Charged(), cc.Promised, a1.Price)
+	if cc := channel(cl.journal, ledger.RoleClient); cc.Charged().Cmp(a1.Price) != 0 || cc.Promised.Cmp(a1.Price) != 0 {
+		t.Fatalf("client channel charged %s promised %s, want the open voucher %s", cc.Charged(), cc.Promised, a1.Price)
 	}
 	if tot, err := cl.journal.Totals(ctx); err != nil || tot.Paid.Sign() != 0 {
 		t.Fatalf("client ledger paid %v (%v), want 0", tot.Paid, err)
@@ -113,6 +122,14 @@ func TestChannelProviderKilledNotCharged(t *testing.T) {
 	pj := waitProviderState(t, prov, id1, market.StateFailed)
 	if !pj.Credited || pj.ResultCID != "" {
 		t.Fatalf("recovered provider job %+v: want failed, credited, no result", pj)
+	}
+	fn.off.Store(true) // reachable again: Settle's next ask gets "credited"
+	j1 = waitClientJob(t, cl, id1, "the interrupted job credited", func(j *market.Job) bool { return j.Assigned[0].Credited })
+	if a := j1.Assigned[0]; a.State != market.StateFailed || j1.State != market.StateFailed {
+		t.Fatalf("job %s assignment %s, want failed and credited", j1.State, a.State)
+	}
+	if cc := channel(cl.journal, ledger.RoleClient); cc.Charged().Sign() != 0 {
+		t.Fatalf("client channel charged %s after the credit, want 0", cc.Charged())
 	}
 	if pc := channel(prov.journal, ledger.RoleProvider); pc.Charged().Sign() != 0 {
 		t.Fatalf("provider channel charged %s after recovery, want 0", pc.Charged())

@@ -186,6 +186,9 @@ type Provider struct {
 	// when it is too big to keep in the ledger record (see run).
 	inline map[string][]byte
 	mods   modCache // modules run, by CID (run_mem.go)
+	// runStops: the stop func of each channel run under way, by job key
+	// (channel_run.go).
+	runStops sync.Map
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -798,7 +801,14 @@ func (p *Provider) execute(ctx context.Context, r *ProviderJob, fresh bool) {
 		// Running is not journaled: it moves no money and sends nothing;
 		// a job found paid-but-not-done at recovery is simply run again.
 		p.m.Job("provider", StateRunning)
-		if err := p.run(ctx, r); err != nil {
+		// A Cancel accepted before the result stops the run (channel_run.go).
+		rctx, release, cancelled := p.jobContext(ctx, providerKey(r.Client, r.ID))
+		err := p.run(rctx, r)
+		release()
+		if cancelled() && ctx.Err() == nil {
+			err = p.failResult(r, errGivenUp) // credited by the Cancel already
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return // stopping: recovery runs it again
 			}
@@ -1221,8 +1231,9 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 	if b := p.takeInline(providerKey(r.Client, r.ID)); b != nil {
 		msg = b // the first attempt carries the output; retries the CID only
 	}
-	// A channel result past its cutoff, or cancelled by the client, is
-	// sent as a credited failure instead (provider_late.go).
+	// A channel job the client cancelled before its result existed is
+	// sent as a credited failure instead (provider_late.go); a result is
+	// never credited for being late or unacknowledged.
 	if p.settleLate(r) {
 		msg = r.Result
 	}
@@ -1234,10 +1245,11 @@ func (p *Provider) deliver(ctx context.Context, r *ProviderJob) {
 			p.queueDelivered(r, true)
 			return
 		}
-		p.settleLate(r) // not delivered by the cutoff: credited, the failure sent
+		p.settleLate(r)
 		msg = r.Result
 		if time.Now().After(deadline) {
 			p.log.Warn("result not delivered", "job", r.ID, "err", err)
+			p.keepUnacked(r) // a channel result: its voucher is kept, never credited
 			p.queueDelivered(r, false)
 			return
 		}
@@ -1316,7 +1328,8 @@ func (p *Provider) markDelivered(marks map[string]bool) error {
 			cur.Delivered = cur.Delivered || delivered
 			if cur.PayMode == wire.PayChannel && cur.State == StateSubmitted && cur.Delivered {
 				// The voucher is held; redemption is per channel. A result
-				// never delivered was credited by deliver (settleLate).
+				// never acknowledged keeps its voucher too (keepUnacked); only
+				// one cancelled before it existed is credited (settleLate).
 				cur.State = StatePaid
 				paid = append(paid, cur.Price)
 			}

@@ -12,33 +12,30 @@ import (
 	"github.com/cloudless-network/cloudless/market/wire"
 )
 
-// Channel results that come too late, and channel jobs their client gave
-// up on (docs/rationale/market.md, "Why does a late channel result become
-// a credit?").
+// Channel results and the client's Cancel (docs/rationale/market.md,
+// "Why does a provider never credit a channel result it produced?", "Why
+// does a client that gives up early cancel a channel job?").
 
 const (
-	// errLate is the cause a provider reports for a channel result not
-	// delivered within the job's timeout plus ResultMargin of its award.
-	errLate = "result not delivered before the deadline; the job is not charged"
 	// errGivenUp is the cause reported for a channel job its client
 	// cancelled before it had a result.
 	errGivenUp = "cancelled by the client before a result; the job is not charged"
+	// errUnacked is the note on a channel job whose result the client
+	// never acknowledged before deliver gave up: its voucher is kept (the
+	// client may still ask for the result with a Cancel).
+	errUnacked = "result not acknowledged by the client; its voucher is kept"
 	// cancelCredited is the reply to a Cancel of a channel job that was
 	// credited on the channel (now or before).
 	cancelCredited = "credited"
+	// cancelUnknown is the reply to a Cancel of a job this provider has
+	// no record of: it holds no voucher of it and never will (an award is
+	// not recorded after its expiry, which is no later than the client's
+	// deadline), so a client past its deadline may credit it.
+	cancelUnknown = "unknown"
 )
 
 // errHasResult: a Cancel came for a job that already has a result.
 var errHasResult = errors.New("job already has a result")
-
-// lateCutoff is when a channel job's result must be delivered by: its
-// timeout plus ResultMargin after the award was journaled. A client
-// waits at least that long (its own ResultMargin, 60 s by default, is
-// larger than the provider's 15 s), so a result delivered in time
-// reaches a client that still counts it.
-func (p *Provider) lateCutoff(r *ProviderJob) time.Time {
-	return r.Created.Add(r.Spec.Resources.Timeout.D() + p.cfg.ResultMargin)
-}
 
 // creditedOn reports whether job key was credited on channel ch (the
 // ledger marks every CreditJob per channel and job).
@@ -47,26 +44,26 @@ func creditedOn(tx *ledger.Tx, ch common.Hash, key string) (bool, error) {
 }
 
 // settleLate turns r, a channel job with a result not yet delivered, into
-// a credited failure when its client cancelled it (the credit is already
-// on the channel: cancelAwarded) or when it is past lateCutoff: in one
+// a credited failure when its client cancelled it before the result
+// existed (the credit is already on the channel: cancelAwarded): in one
 // transaction, on the job's current ledger record, the job is failed,
 // credited and given a sealed failure report, which r then carries for
-// deliver to send instead of the result. The client credits the job on
-// that report, or has credited it already (silent past its deadline, or
-// on the cancel), so both ledgers agree on the channel's Charged. It
-// reports whether r changed.
+// deliver to send instead of the result. A result that is merely late or
+// not acknowledged is never credited: the provider cannot tell a client
+// that never got it from one that got it and keeps quiet, so it keeps the
+// voucher and answers the client's Cancel by delivering the result again
+// (cancelAwarded). It reports whether r changed.
 func (p *Provider) settleLate(r *ProviderJob) bool {
 	if r.PayMode != wire.PayChannel || r.State != StateSubmitted || r.Delivered || r.Credited ||
 		r.Channel == (common.Hash{}) || r.Price == nil || r.Price.Sign() <= 0 {
 		return false
 	}
 	key := providerKey(r.Client, r.ID)
-	late := time.Now().After(p.lateCutoff(r))
 	var out *ProviderJob
 	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
 		out = nil
 		cancelled, err := creditedOn(tx, r.Channel, key)
-		if err != nil || !late && !cancelled {
+		if err != nil || !cancelled {
 			return err
 		}
 		lj, err := tx.Job(key)
@@ -80,11 +77,7 @@ func (p *Provider) settleLate(r *ProviderJob) bool {
 		if err != nil {
 			return err
 		}
-		cause := errLate
-		if cancelled {
-			cause = errGivenUp
-		}
-		if err := p.failResult(cur, cause); err != nil {
+		if err := p.failResult(cur, errGivenUp); err != nil {
 			return err
 		}
 		cur.State, cur.Credited, cur.Updated = StateFailed, true, time.Now()
@@ -98,7 +91,7 @@ func (p *Provider) settleLate(r *ProviderJob) bool {
 		return nil
 	})
 	if err != nil {
-		p.log.Error("ledger: credit late channel job", "job", r.ID, "err", err)
+		p.log.Error("ledger: credit cancelled channel job", "job", r.ID, "err", err)
 		return false
 	}
 	if out == nil {
@@ -110,22 +103,102 @@ func (p *Provider) settleLate(r *ProviderJob) bool {
 	return true
 }
 
-// cancelAwarded answers a client's Cancel of an awarded channel job with
-// no result yet: its price is credited on the channel (only the channel
-// and its per-job mark are written, so execute's own write of the job
-// cannot undo it) and the reply says "credited"; the job still running
-// ends as a credited failure when its result comes (settleLate in
-// deliver, or execute's own failure path, whose credit is then a no-op).
-// A job that already has a result is not cancelled (errHasResult: the
-// client waits for it and pays). An escrow job, or one not awarded here,
-// is left alone: escrow is refunded by the deal's deadline.
+// keepUnacked ends r, a channel result deliver gave up on (never
+// acknowledged within its delivery deadline), paid: the voucher is held
+// and the job is not credited (settleLate). The client can still ask for
+// the result (cancelAwarded delivers it again). It reports whether r was
+// such a job.
+func (p *Provider) keepUnacked(r *ProviderJob) bool {
+	if r.PayMode != wire.PayChannel || r.State != StateSubmitted || r.Credited || r.ResultCID == "" {
+		return false
+	}
+	key := providerKey(r.Client, r.ID)
+	paid := false
+	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
+		paid = false
+		lj, err := tx.Job(key)
+		if err != nil {
+			return err
+		}
+		cur, err := providerJobOf(lj)
+		if err != nil {
+			return err
+		}
+		if cur.State != StateSubmitted || cur.Credited {
+			return nil
+		}
+		cur.State, cur.Error, cur.Updated = StatePaid, errUnacked, time.Now()
+		paid = true
+		return putProviderJob(tx, cur)
+	})
+	if err != nil {
+		p.log.Error("ledger: keep unacknowledged channel result", "job", r.ID, "err", err)
+		return false
+	}
+	if paid {
+		r.State, r.Error = StatePaid, errUnacked
+		p.m.Job("provider", StatePaid)
+		p.m.Paid("provider_voucher", r.Price)
+		p.log.Warn("channel result never acknowledged; voucher kept", "job", r.ID, "client", r.Client)
+	}
+	return true
+}
+
+// redeliver sends r's result to its client once more, in the background,
+// after the client asked about the job (a Cancel at its deadline): an
+// honest client that never received it records and pays it; one that
+// did answers "duplicate". A delivery under way (deliver's loop) is left
+// to its next attempt.
+func (p *Provider) redeliver(r *ProviderJob) {
+	if p.ctx.Err() != nil || len(r.Result) == 0 {
+		return
+	}
+	release, ok := p.claim("deliver/" + providerKey(r.Client, r.ID))
+	if !ok {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer release()
+		rctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		defer cancel()
+		_, err := p.d.Net.Request(rctx, r.Client, r.Result)
+		if err == nil || errors.Is(err, ErrRefused) || errors.Is(err, ErrDuplicate) {
+			p.queueDelivered(r, true)
+			return
+		}
+		p.log.Info("result delivered again on the client's ask: not answered", "job", r.ID, "err", err)
+	}()
+}
+
+// cancelAwarded answers a client's Cancel of a channel job. A client
+// sends one when it gives up early (giveUp) and when the job's deadline
+// passed with no result (askSilent: creditSilent, Settle):
+//   - an awarded job with no result yet: its price is credited on the
+//     channel (only the channel and its per-job mark are written, so
+//     execute's own write of the job cannot undo it), the run is stopped
+//     (stopRun) and the reply says "credited"; the run ends as a credited
+//     failure (settleLate in deliver, or execute's own failure path, whose
+//     credit is then a no-op);
+//   - a job credited before (a failure report, an interrupted job
+//     credited at recovery, an earlier cancel): "credited";
+//   - a job with a result: refused (errHasResult), never credited, and
+//     the result is delivered again (redeliver): the client records and
+//     pays it, or has it already;
+//   - a job this provider never recorded: "unknown" (it holds no voucher
+//     for it; see cancelUnknown).
+//
+// An escrow job is left alone: escrow is refunded by the deal's deadline.
 func (p *Provider) cancelAwarded(ctx context.Context, c *wire.Cancel) ([]byte, error) {
 	key := providerKey(c.Sender, c.JobID)
 	var reply []byte
+	var has *ProviderJob
 	err := update(p.d.Ledger, func(tx *ledger.Tx) error {
-		reply = nil
+		reply, has = nil, nil
 		lj, err := tx.Job(key)
 		if errors.Is(err, ledger.ErrNotFound) {
+			reply = []byte(cancelUnknown)
 			return nil
 		}
 		if err != nil {
@@ -145,6 +218,9 @@ func (p *Provider) cancelAwarded(ctx context.Context, c *wire.Cancel) ([]byte, e
 		switch lj.State {
 		case ledger.JobPaymentVerified, ledger.JobRunning:
 		default:
+			if r.ResultCID != "" {
+				has = r
+			}
 			return fmt.Errorf("%w: %w (%s)", ErrRefused, errHasResult, lj.State)
 		}
 		if _, err := tx.CreditJob(r.Channel, key, r.Price); err != nil {
@@ -153,10 +229,14 @@ func (p *Provider) cancelAwarded(ctx context.Context, c *wire.Cancel) ([]byte, e
 		reply = []byte(cancelCredited)
 		return nil
 	})
+	if has != nil {
+		p.redeliver(has)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if reply != nil {
+	if string(reply) == cancelCredited {
+		p.stopRun(key)
 		p.log.Info("client cancelled channel job; credited", "job", c.JobID, "client", c.Sender)
 	}
 	return reply, nil

@@ -13,12 +13,13 @@ import (
 )
 
 // TestLateChannelResultCredited: a channel job's run is held up (the
-// provider stalls before the sandbox starts) until the client, silent
-// past timeout + ResultMargin, has failed the job and credited its price.
-// The result the provider then produces is past its own deadline: it
-// records the job failed and credited and sends a failure report instead
-// of counting the job delivered and paid. Both channels agree, the next
-// job reuses the credited amount, and the chain pays one job.
+// provider stalls before the sandbox starts) past the client's deadline
+// (timeout + ResultMargin). The client asks the provider before crediting
+// (a Cancel): the provider has no result yet, so it credits the job and
+// stops the run, and the client credits on that answer. The provider's
+// record is a credited failure, never a paid result; both channels
+// agree, the next job reuses the credited amount, and the chain pays one
+// job.
 func TestLateChannelResultCredited(t *testing.T) {
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
@@ -70,9 +71,10 @@ func TestLateChannelResultCredited(t *testing.T) {
 }
 
 // TestLateChannelResultWhileClientWaits: the result is past the
-// provider's deadline but the client (a longer ResultMargin) still
-// waits: the provider's failure report reaches it and both credit the
-// job; the job ends failed, not paid.
+// provider's own timeout plus ResultMargin but the client (a longer
+// ResultMargin) still waits. The provider never credits a result it
+// produced: it delivers it, the client pays it, and both ledgers and
+// the chain say one price.
 func TestLateChannelResultWhileClientWaits(t *testing.T) {
 	w := newWorld(t, 2)
 	prov, cl := w.nodes[0], w.nodes[1]
@@ -94,17 +96,19 @@ func TestLateChannelResultWhileClientWaits(t *testing.T) {
 	awarded := time.Now()
 	waitFor(t, "past the provider's deadline", func() bool { return time.Since(awarded) > 2*sec+sec/2 })
 	close(g.gate)
-	_, err = cl.client.Wait(ctx, id)
-	if err == nil {
-		t.Fatal("a late result was accepted")
+	out, err := cl.client.Wait(ctx, id)
+	if err != nil {
+		t.Fatalf("a late result the client still waited for was not paid: %v", err)
+	}
+	if string(out.Stdout) != "args: late\n" {
+		t.Errorf("stdout %q", out.Stdout)
 	}
 	j, _ := cl.client.Job(id)
-	if a := j.Assigned[0]; a.State != market.StateFailed || !a.Credited || j.State != market.StateFailed {
-		t.Fatalf("job %s assignment %s credited %v (%v), want failed and credited", j.State, a.State, a.Credited, err)
+	if a := j.Assigned[0]; a.State != market.StatePaid || a.Credited || j.State != market.StatePaid {
+		t.Fatalf("job %s assignment %s credited %v, want paid", j.State, a.State, a.Credited)
 	}
-	pj := waitProviderState(t, prov, id, market.StateFailed)
-	if !pj.Credited {
-		t.Errorf("provider job %+v: want credited", pj)
+	if pj := waitProviderState(t, prov, id, market.StatePaid); pj.Credited {
+		t.Errorf("provider job %+v: want paid, not credited", pj)
 	}
-	books(t, w, cl, before, map[*tnode]*big.Int{prov: new(big.Int)})
+	books(t, w, cl, before, map[*tnode]*big.Int{prov: j.Assigned[0].Price})
 }
