@@ -16,10 +16,12 @@ import (
 // and whether they can reach a file at all (executor.NeedsFiles); a job
 // whose module cannot, and that has no inputs, runs without a /out and
 // without a scratch directory, its stdout and stderr hashed and inlined
-// from memory. Only the UnixFS import of the output still reads a
-// directory (Content.AddDir): it is laid out on a memory file system
-// (/dev/shm) when the output is small. See docs/rationale/market.md,
-// "Why run small jobs from memory?".
+// from memory. Its UnixFS import writes no file either when Content is a
+// FilesAdder (the node's store is: storage.Store.AddFiles); otherwise the
+// output is laid out on a memory file system (/dev/shm) when it is small
+// and imported with Content.AddDir. See docs/rationale/market.md,
+// "Why run small jobs from memory?", and
+// docs/benchmarks/provider-throughput.md.
 
 // moduleCacheBytes bounds the module bytes a provider keeps; a module
 // bigger than a quarter of it is not kept.

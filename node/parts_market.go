@@ -216,6 +216,22 @@ func (s storageContent) AddDir(ctx context.Context, dir string) (string, error) 
 	return id.String(), nil
 }
 
+var _ market.FilesAdder = storageContent{}
+
+// AddFiles imports a job's output held in memory with no file written
+// (storage.Store.AddFiles); the CID is the one AddDir gives the same tree.
+func (s storageContent) AddFiles(ctx context.Context, fs []market.MemFile) (string, error) {
+	sf := make([]storage.MemFile, len(fs))
+	for i, f := range fs {
+		sf[i] = storage.MemFile{Path: f.Path, Data: f.Data, Dir: f.Dir}
+	}
+	id, err := s.st.AddFiles(ctx, sf)
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
 // marketService answers /v1/jobs and /v1/offers from the market.
 type marketService struct {
 	c *market.Client
