@@ -164,7 +164,8 @@ type Client struct {
 	jobs   map[wire.JobID]*inflight
 	subs   map[wire.JobID][]chan Event
 	all    []chan Event // WatchAll (client_watch.go)
-	chanMu sync.Mutex   // serializes opening and topping up channels
+	chanMu sync.Mutex   // serializes opening channels
+	funds  channelFunds // vouchers in flight and top-ups, by channel (channel_topup.go)
 	rep    map[common.Address]ledger.Rep
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -935,11 +936,12 @@ func cmpErr(first, err error) error {
 // assignments and saved in the same transaction, before the voucher
 // leaves this function.
 func (c *Client) voucher(ctx context.Context, p peer.ID, addr common.Address, price *big.Int, j *Job, a *Assignment) (contracts.Voucher, error) {
-	// chanMu covers opening and topping up only: the voucher itself is
-	// reserved atomically by the ledger, so concurrent jobs on the same
-	// channel share fsyncs (group commit) instead of queueing for one.
+	// fundedChannel reserves room for price and tops up in the
+	// background (channel_topup.go); the voucher itself is issued
+	// atomically by the ledger, so concurrent jobs on the same channel
+	// share fsyncs (group commit) instead of queueing for one.
 	for try := 0; ; try++ {
-		ch, err := c.fundedChannel(ctx, p, addr, price)
+		ch, release, err := c.fundedChannel(ctx, p, addr, price)
 		if err != nil {
 			return contracts.Voucher{}, err
 		}
@@ -968,8 +970,9 @@ func (c *Client) voucher(ctx context.Context, p peer.ID, addr common.Address, pr
 			j.Updated = time.Now()
 			return putClientJob(tx, j)
 		})
+		release()
 		if errors.Is(err, ledger.ErrInsufficientDeposit) && try < 3 {
-			continue // concurrent jobs used the deposit up: top up again
+			continue // spent by a voucher issued elsewhere: reserve again
 		}
 		if err != nil {
 			return contracts.Voucher{}, err
@@ -979,32 +982,11 @@ func (c *Client) voucher(ctx context.Context, p peer.ID, addr common.Address, pr
 }
 
 // fundedChannel returns the open channel to addr with room for price
-// (opening or topping it up as needed).
-func (c *Client) fundedChannel(ctx context.Context, p peer.ID, addr common.Address, price *big.Int) (ledger.Channel, error) {
-	c.chanMu.Lock()
-	defer c.chanMu.Unlock()
-	ch, err := c.channelTo(ctx, p, addr, price)
-	if err != nil {
-		return ledger.Channel{}, err
-	}
-	if need := new(big.Int).Add(ch.Charged(), price); need.Cmp(ch.Deposit) > 0 {
-		add := new(big.Int).Sub(need, ch.Deposit)
-		add.Add(add, new(big.Int).Mul(price, big.NewInt(50)))
-		key := contracts.ChannelKey{Client: ch.Client, Provider: ch.Provider, Salt: ch.Salt}
-		rc, err := c.d.Settle.TopUp(ctx, key, add)
-		if err != nil {
-			return ledger.Channel{}, fmt.Errorf("top up channel to %s: %w", addr, err)
-		}
-		if ch, err = c.d.Ledger.UpdateChannel(ctx, ch.ID, func(x *ledger.Channel) error {
-			x.Deposit = new(big.Int).Add(x.Deposit, add)
-			return nil
-		}); err != nil {
-			return ledger.Channel{}, err
-		}
-		_ = c.d.Ledger.RecordPayment(ctx, ledger.Payment{Kind: ledger.PaymentLocked, Amount: add, Ref: ch.ID, Tx: rc.TxHash, Peer: addr, Note: "channel top-up"})
-		c.m.Paid("channel_deposit", add)
-	}
-	return ch, nil
+// reserved (opening it, or waiting for its top-up, as needed) and the
+// func releasing the reservation once the voucher is written or failed.
+// Top-ups run ahead of the jobs in flight (channel_topup.go).
+func (c *Client) fundedChannel(ctx context.Context, p peer.ID, addr common.Address, price *big.Int) (ledger.Channel, func(), error) {
+	return c.reserveVoucher(ctx, p, addr, price)
 }
 
 // channelTo returns the open channel from this client to addr, opening

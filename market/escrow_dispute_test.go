@@ -99,6 +99,12 @@ func TestRefusedClaimWhileAcceptInFlight(t *testing.T) {
 	if a.State != market.StateFailed || !strings.Contains(a.Error, "dispute failed") {
 		t.Fatalf("liar %s (%s), want failed: the dispute never landed", a.State, a.Error)
 	}
+	// The liar's commitment is sent in the background (escrow_commit.go):
+	// the window runs from when it landed, and the claim needs it recorded.
+	waitFor(t, "the liar's commitment recorded", func() bool {
+		d, err := liar.journal.Deal(context.Background(), a.DealID)
+		return err == nil && d.State == ledger.DealSubmitted
+	})
 	w.adjustTime(61 * time.Second)
 	liar.provider.SettleDisputes(w.ctx)
 	liar.provider.Settle(w.ctx) // claims

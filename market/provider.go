@@ -286,7 +286,7 @@ const offerCoalesce = time.Second
 func (p *Provider) changed() {
 	c := p.d.Runner.Capacity()
 	p.mu.Lock()
-	free := c.FreeSlots-p.reserved > 0
+	free := p.freeSlots(c) > 0
 	cross := free != p.offeredFree
 	p.offerDirty = true
 	p.mu.Unlock()
@@ -298,15 +298,14 @@ func (p *Provider) changed() {
 	}
 }
 
-// freeSlots is how many more direct awards p can take (p.mu held).
+// freeSlots is how many more jobs p can take (p.mu held): what its
+// offers announce, what its bids and direct awards are admitted against.
 // reserved counts every award accepted until its run has ended, and the
 // executor's Running counts the runs under way (the market's, and local
 // or mediation runs besides): subtracting both would count each running
 // market job twice, and a provider with n slots would take only n/2
-// direct awards at once (they reserve as they are admitted; a bid
-// reserves nothing). Offers and bids still use the stricter
-// FreeSlots - reserved, which the offer book and the scale tests are
-// tuned to; making them agree is left for the next stop.
+// jobs at once (awards reserve as they are admitted; a bid reserves
+// nothing).
 func (p *Provider) freeSlots(c executor.Capacity) int {
 	if c.MaxConcurrent == 0 { // a runner that reports free slots only
 		return c.FreeSlots - p.reserved
@@ -325,11 +324,11 @@ func (p *Provider) takeDirty() bool {
 func (p *Provider) Offer() *wire.Offer {
 	c := p.d.Runner.Capacity()
 	p.mu.Lock()
-	slots := c.FreeSlots - p.reserved
+	slots := p.freeSlots(c)
 	p.seq++
 	seq := p.seq
 	p.mu.Unlock()
-	if slots <= 0 {
+	if slots <= 0 || !p.takingJobs() {
 		return nil
 	}
 	mem := wire.Size(c.FreeMemory)
@@ -389,10 +388,13 @@ func (p *Provider) admit(ctx context.Context, req *wire.JobRequest) (*big.Int, e
 		return nil, fmt.Errorf("%w: memory %s does not fit (free %s)", ErrRefused, s.Resources.Memory, wire.Size(free))
 	}
 	p.mu.Lock()
-	busy := c.FreeSlots-p.reserved <= 0
+	busy := p.freeSlots(c) <= 0
 	p.mu.Unlock()
 	if busy {
 		return nil, fmt.Errorf("%w: no free slot", ErrRefused)
+	}
+	if !p.takingJobs() {
+		return nil, fmt.Errorf("%w: not taking jobs (stopping)", ErrRefused) // provider_drain.go
 	}
 	o := wire.Offer{Price: p.cfg.Price}
 	price, ok := o.PriceFor(s.Resources.Memory, s.Resources.Timeout)

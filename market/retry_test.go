@@ -15,24 +15,34 @@ import (
 )
 
 // vanishingRunner is a provider that goes away mid-run: on its first job
-// it closes its libp2p host and never returns a result.
+// it closes its libp2p host and never returns a result. started (if not
+// nil) is closed when that job starts.
 type vanishingRunner struct {
 	market.Runner
-	once  sync.Once
-	close func()
+	once    sync.Once
+	close   func()
+	started chan struct{}
 }
 
 func (r *vanishingRunner) Run(ctx context.Context, s executor.Spec) (*executor.Result, error) {
-	r.once.Do(func() { go r.close() })
+	r.once.Do(func() {
+		if r.started != nil {
+			close(r.started)
+		}
+		go r.close()
+	})
 	<-ctx.Done()
 	return nil, ctx.Err()
 }
 
 // TestRetryReawards: the cheapest provider takes the award and its host
 // closes mid-run. With Retry 1 the client gives up on it after
-// ResultTimeout, re-awards the job to the other bidder and ends paid; the
-// vanished provider is not paid and its escrow comes back after the deal
-// deadline.
+// ResultTimeout, re-awards the job to the other provider and ends paid;
+// the vanished provider is not paid and its escrow comes back after the
+// deal deadline. The other provider starts only once the first runs the
+// job: in round 0 the vanishing one is the only bidder (with both
+// bidding, its bid could miss the bid grace behind the other's, and the
+// job went to the good one first).
 func TestRetryReawards(t *testing.T) {
 	for _, mode := range []wire.PayMode{wire.PayEscrow, wire.PayChannel} {
 		t.Run(string(mode), func(t *testing.T) {
@@ -41,12 +51,12 @@ func TestRetryReawards(t *testing.T) {
 			}
 			w := newWorld(t, 3)
 			gone, good, cl := w.nodes[0], w.nodes[1], w.nodes[2]
-			gone.runner = &vanishingRunner{Runner: gone.exec, close: func() { gone.h.Close() }}
+			started := make(chan struct{})
+			gone.runner = &vanishingRunner{Runner: gone.exec, close: func() { gone.h.Close() }, started: started}
 			cheap := wire.PriceSchedule{PerJob: big.NewInt(500_000_000_000), Tiers: testPrice.Tiers}
 			gone.startProvider(market.ProviderConfig{Price: cheap})
-			good.startProvider(market.ProviderConfig{})
 			cl.startClient(market.ClientConfig{ResultMargin: 30 * time.Second})
-			cl.waitOffers(2)
+			cl.waitOffers(1)
 			before := w.credits(cl.addr())
 			spec := jobSpec(cl.publishModule(), "retry")
 			wait := 3 * time.Second
@@ -58,6 +68,14 @@ func TestRetryReawards(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			select {
+			case <-started:
+			case <-w.ctx.Done():
+				t.Fatal("the vanishing provider never ran the job")
+			}
+			// Round 1 starts after ResultTimeout: the good provider is
+			// up by then, and asked directly (RunOptions.Providers).
+			good.startProvider(market.ProviderConfig{})
 			out, err := cl.client.Wait(w.ctx, id)
 			if err != nil {
 				t.Fatal(err)
