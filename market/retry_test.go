@@ -46,9 +46,6 @@ func (r *vanishingRunner) Run(ctx context.Context, s executor.Spec) (*executor.R
 func TestRetryReawards(t *testing.T) {
 	for _, mode := range []wire.PayMode{wire.PayEscrow, wire.PayChannel} {
 		t.Run(string(mode), func(t *testing.T) {
-			if raceOn && mode == wire.PayChannel {
-				t.Skip("slow under the race detector; the escrow run covers the same path")
-			}
 			w := newWorld(t, 3)
 			gone, good, cl := w.nodes[0], w.nodes[1], w.nodes[2]
 			started := make(chan struct{})
