@@ -16,7 +16,7 @@ import (
 
 // A client with many jobs in flight on one channel tops the channel up
 // ahead of them, in the background, one top-up at a time (see
-// docs/rationale/market-topup.md, "Why top up a channel ahead of its
+// docs/rationale/market.md, "Why top up a channel ahead of its
 // jobs, one top-up at a time?").
 //
 // Each voucher being issued reserves its price here before its ledger
