@@ -93,7 +93,12 @@ func isJSON(b []byte) bool { return len(b) > 0 && b[0] == '{' }
 
 // decodeStrict decodes a stored value, CBOR or (legacy) JSON, into v (a
 // pointer to a record).
-func decodeStrict(b []byte, v any) error {
+func decodeStrict(b []byte, v any) error { return decodeChecked(b, v, true) }
+
+// decodeChecked is decodeStrict; canon false skips the canonical check
+// (the re-encode and compare), for bytes that passed it already in the
+// same transaction (a deep copy of a record just read, see decodeJobCopy).
+func decodeChecked(b []byte, v any, canon bool) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty", errValue)
 	}
@@ -105,6 +110,9 @@ func decodeStrict(b []byte, v any) error {
 	}
 	if err := cborDec.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %v", errValue, err)
+	}
+	if !canon {
+		return nil
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() {
@@ -165,9 +173,16 @@ func nonNeg(name string, x *big.Int) error {
 	return nil
 }
 
-func decodeJob(b []byte) (Job, error) {
+func decodeJob(b []byte) (Job, error) { return decodeJobChecked(b, true) }
+
+// decodeJobCopy decodes raw, which getJob decoded and checked as canonical
+// in this transaction, into a fresh deep copy (for a mutate to edit)
+// without checking it again. Every other check of decodeJob still runs.
+func decodeJobCopy(raw []byte) (Job, error) { return decodeJobChecked(raw, false) }
+
+func decodeJobChecked(b []byte, canon bool) (Job, error) {
 	var j Job
-	if err := decodeStrict(b, &j); err != nil {
+	if err := decodeChecked(b, &j, canon); err != nil {
 		return Job{}, err
 	}
 	m, ok := jobMachine(j.Role)

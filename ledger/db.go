@@ -221,7 +221,7 @@ func (l *Ledger) run(ctx context.Context, write bool, fn func(*Tx) error) (err e
 		}
 	}()
 	tx := &Tx{l: l, now: l.now()}
-	body := func(btx *bolt.Tx) error { tx.tx, tx.events = btx, nil; return fn(tx) }
+	body := func(btx *bolt.Tx) error { tx.tx, tx.events, tx.checked = btx, nil, nil; return fn(tx) }
 	start := time.Now()
 	if write {
 		err = l.commit(body)

@@ -70,22 +70,24 @@ func (m machine[S]) shortestPath(from, to S) []S {
 // *TransitionError when to is neither ahead nor behind (say a terminal
 // record asked to move elsewhere), or mutate's error (nothing written).
 func (tx *Tx) Advance(id string, to JobState, mutate func(*Job) error) (Job, error) {
-	cur, err := tx.Job(id)
-	if err != nil {
-		return Job{}, err
-	}
-	m, _ := jobMachine(cur.Role)
-	if !m.known(to) {
-		return cur, fmt.Errorf("%w: %q is not a %s job state", ErrInvalid, to, cur.Role)
-	}
 	var path []JobState
-	if cur.State != to {
-		path = m.shortestPath(cur.State, to)
-		if path == nil && !m.reachable(to, cur.State) {
-			return cur, &TransitionError{Kind: "job", ID: id, From: string(cur.State), To: string(to)}
+	var cur Job
+	check := func(c Job) (bool, error) {
+		cur = c
+		m, _ := jobMachine(cur.Role)
+		if !m.known(to) {
+			return false, fmt.Errorf("%w: %q is not a %s job state", ErrInvalid, to, cur.Role)
 		}
+		if cur.State != to {
+			path = m.shortestPath(cur.State, to)
+			if path == nil && !m.reachable(to, cur.State) {
+				return false, &TransitionError{Kind: "job", ID: id, From: string(cur.State), To: string(to)}
+			}
+		}
+		// Moving: the record is written once, in its last state, below.
+		return len(path) == 0, nil
 	}
-	next, err := tx.UpdateJob(id, func(j *Job) error {
+	_, next, err := tx.updateJob(id, check, func(j *Job) error {
 		if err := callMutate(mutate, j); err != nil {
 			return err
 		}
@@ -94,8 +96,16 @@ func (tx *Tx) Advance(id string, to JobState, mutate func(*Job) error) (Job, err
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(path) == 0 {
 		return next, err
+	}
+	// One write of the record in its last state and one Event per edge:
+	// what writing it at every edge left, without the records in between
+	// that the next edge overwrote in the same transaction.
+	from := next.State
+	next.State, next.Updated = path[len(path)-1], tx.now
+	if _, err := tx.putJob(next); err != nil {
+		return Job{}, err
 	}
 	for i, s := range path {
 		note := ""
@@ -105,11 +115,10 @@ func (tx *Tx) Advance(id string, to JobState, mutate func(*Job) error) (Job, err
 				note = ""
 			}
 		}
-		from := next.State
-		next.State = s
-		if next, err = tx.writeJob(next, from, note); err != nil {
-			return next, err
+		if err := tx.appendEvent("job", id, id, string(from), string(s), note); err != nil {
+			return Job{}, err
 		}
+		from = s
 	}
 	return next, nil
 }

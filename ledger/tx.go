@@ -22,6 +22,11 @@ type Tx struct {
 	l      *Ledger
 	now    time.Time
 	events []Event // appended in this transaction, for metrics after commit
+	// checked holds, by job ID, the stored CBOR values this transaction
+	// decoded and found canonical, so that reading the same bytes again
+	// (a caller's Job, then Advance's read) skips the re-encode that check
+	// costs. Valid for the bbolt transaction (reset with it, db.go).
+	checked map[string][]byte
 }
 
 // Now is the transaction's clock reading (UTC), the time stamped on every
@@ -142,41 +147,83 @@ func (tx *Tx) Job(id string) (Job, error) {
 	return j, err
 }
 
-func (tx *Tx) getJob(id string) (Job, []byte, error) {
+// HasJob reports whether job id is stored, without decoding it (a write
+// that creates or advances the job reads and checks it anyway).
+func (tx *Tx) HasJob(id string) (bool, error) {
 	if err := checkID(id); err != nil {
-		return Job{}, nil, err
+		return false, err
 	}
 	b, err := tx.bucket(bucketJobs)
 	if err != nil {
-		return Job{}, nil, err
+		return false, err
 	}
-	raw := b.Get([]byte(id))
-	if raw == nil {
-		return Job{}, nil, fmt.Errorf("%w: job %q", ErrNotFound, id)
+	return b.Get([]byte(id)) != nil, nil
+}
+
+func (tx *Tx) getJob(id string) (Job, []byte, error) {
+	j, raw, _, err := tx.getJobChecked(id)
+	return j, raw, err
+}
+
+// getJobChecked is getJob; checked reports whether raw is the stored value
+// itself, decoded and found canonical (false for a legacy JSON value, whose
+// raw is its re-encoding), so that a copy may be decoded from it without
+// checking it again (decodeJobCopy).
+func (tx *Tx) getJobChecked(id string) (j Job, raw []byte, checked bool, err error) {
+	if err := checkID(id); err != nil {
+		return Job{}, nil, false, err
 	}
-	j, err := decodeJob(raw)
+	b, err := tx.bucket(bucketJobs)
 	if err != nil {
-		return Job{}, nil, tx.corrupt(fmt.Sprintf("job %q", id), err)
+		return Job{}, nil, false, err
+	}
+	stored := b.Get([]byte(id))
+	if stored == nil {
+		return Job{}, nil, false, fmt.Errorf("%w: job %q", ErrNotFound, id)
+	}
+	if c, ok := tx.checked[id]; ok && bytes.Equal(c, stored) {
+		j, err = decodeJobCopy(stored) // these very bytes passed the check
+	} else if j, err = decodeJob(stored); err == nil && !isJSON(stored) {
+		if tx.checked == nil {
+			tx.checked = map[string][]byte{}
+		}
+		tx.checked[id] = stored
+	}
+	if err != nil {
+		return Job{}, nil, false, tx.corrupt(fmt.Sprintf("job %q", id), err)
 	}
 	if j.ID != id {
-		return Job{}, nil, tx.corrupt(fmt.Sprintf("job %q", id), fmt.Errorf("stored under the wrong key (%q)", j.ID))
+		return Job{}, nil, false, tx.corrupt(fmt.Sprintf("job %q", id), fmt.Errorf("stored under the wrong key (%q)", j.ID))
 	}
-	return j, canonical(raw, &j), nil
+	return j, canonical(stored, &j), !isJSON(stored), nil
+}
+
+// copyJob decodes a copy of the record getJobChecked returned.
+func copyJob(raw []byte, checked bool) (Job, error) {
+	if checked {
+		return decodeJobCopy(raw)
+	}
+	return decodeJob(raw)
 }
 
 func (tx *Tx) putJob(j Job) ([]byte, error) {
-	b, err := tx.bucket(bucketJobs)
-	if err != nil {
-		return nil, err
-	}
 	raw, err := encode(j)
 	if err != nil {
 		return nil, err
 	}
-	if err := b.Put([]byte(j.ID), raw); err != nil {
-		return nil, err
+	return raw, tx.putJobRaw(j, raw)
+}
+
+// putJobRaw writes j, whose encoding is raw.
+func (tx *Tx) putJobRaw(j Job, raw []byte) error {
+	b, err := tx.bucket(bucketJobs)
+	if err != nil {
+		return err
 	}
-	return raw, tx.indexJob(j)
+	if err := b.Put([]byte(j.ID), raw); err != nil {
+		return err
+	}
+	return tx.indexJob(j)
 }
 
 // PutJob creates a job; see Ledger.PutJob.
@@ -238,7 +285,7 @@ func (tx *Tx) insertJob(j Job, created time.Time) (job Job, fresh bool, err erro
 // Role), *TransitionError (ErrBadTransition, maybe ErrStale), ErrConflict,
 // or mutate's error (nothing written).
 func (tx *Tx) Transition(id string, to JobState, mutate func(*Job) error) (Job, error) {
-	cur, raw, err := tx.getJob(id)
+	cur, raw, checked, err := tx.getJobChecked(id)
 	if err != nil {
 		return Job{}, err
 	}
@@ -246,7 +293,7 @@ func (tx *Tx) Transition(id string, to JobState, mutate func(*Job) error) (Job, 
 	if !m.known(to) {
 		return cur, fmt.Errorf("%w: %q is not a %s job state", ErrInvalid, to, cur.Role)
 	}
-	next, err := decodeJob(raw) // a deep copy mutate may scribble on
+	next, err := copyJob(raw, checked) // a deep copy mutate may scribble on
 	if err != nil {
 		return cur, tx.corrupt(fmt.Sprintf("job %q", id), err)
 	}
@@ -286,11 +333,32 @@ func (tx *Tx) writeJob(next Job, from JobState, note string) (Job, error) {
 // mutate may not change ID, Role or State. An edit that changes nothing
 // writes nothing.
 func (tx *Tx) UpdateJob(id string, mutate func(*Job) error) (Job, error) {
-	cur, raw, err := tx.getJob(id)
+	_, next, err := tx.updateJob(id, nil, mutate)
+	return next, err
+}
+
+// updateJob is UpdateJob, returning the record as it was too. check (may
+// be nil) sees that record first and may refuse the edit; when it answers
+// write false the edited record (Updated now) is returned unwritten, for a
+// caller that writes it itself right after (Advance).
+func (tx *Tx) updateJob(id string, check func(cur Job) (write bool, err error), mutate func(*Job) error) (Job, Job, error) {
+	cur, raw, checked, err := tx.getJobChecked(id)
 	if err != nil {
-		return Job{}, err
+		return Job{}, Job{}, err
 	}
-	next, err := decodeJob(raw)
+	write := true
+	if check != nil {
+		if write, err = check(cur); err != nil {
+			return cur, cur, err
+		}
+	}
+	next, err := tx.editJob(cur, raw, checked, mutate, write)
+	return cur, next, err
+}
+
+func (tx *Tx) editJob(cur Job, raw []byte, checked bool, mutate func(*Job) error, write bool) (Job, error) {
+	id := cur.ID
+	next, err := copyJob(raw, checked)
 	if err != nil {
 		return cur, tx.corrupt(fmt.Sprintf("job %q", id), err)
 	}
@@ -302,8 +370,19 @@ func (tx *Tx) UpdateJob(id string, mutate func(*Job) error) (Job, error) {
 	}
 	next.Created, next.Updated = cur.Created, cur.Updated
 	canonJob(&next)
-	if enc, _ := encode(next); bytes.Equal(enc, raw) {
+	if !write {
+		next.Updated = tx.now
+		return next, nil
+	}
+	enc, _ := encode(next)
+	if bytes.Equal(enc, raw) {
 		return cur, nil
+	}
+	if enc != nil && cur.Updated.Equal(tx.now) && cur.Updated.Location() == tx.now.Location() {
+		// Written earlier in this transaction: enc already carries
+		// Updated = now, it is the record to store.
+		next.Updated = tx.now
+		return next, tx.putJobRaw(next, enc)
 	}
 	next.Updated = tx.now
 	_, err = tx.putJob(next)

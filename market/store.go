@@ -78,13 +78,14 @@ func putProviderJob(tx *ledger.Tx, r *ProviderJob) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Job(key); errors.Is(err, ledger.ErrNotFound) {
+	// HasJob, not Job: Advance below reads and checks the record anyway.
+	if ok, err := tx.HasJob(key); err != nil {
+		return err
+	} else if !ok {
 		if _, err := tx.PutJob(ledger.Job{ID: key, Role: ledger.RoleProvider, State: ledger.JobAwarded,
 			Client: r.Client.String(), ClientAddr: r.ClientAddr}); err != nil {
 			return err
 		}
-	} else if err != nil {
-		return err
 	}
 	fill := func(j *ledger.Job) error {
 		j.Module, j.PayMode, j.Price = r.Spec.Module, string(r.PayMode), r.Price
